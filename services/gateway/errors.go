@@ -1,0 +1,11 @@
+package gateway
+
+import "errors"
+
+var (
+	// ErrInvalidConfig wraps every Config.Validate error; the message names
+	// the field.
+	ErrInvalidConfig = errors.New("gateway: invalid config")
+	// ErrClosed is returned by Serve and ListenAndServe after Close.
+	ErrClosed = errors.New("gateway: closed")
+)
