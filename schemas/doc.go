@@ -1,8 +1,15 @@
-// Package schemas defines WaveLink's CloudEvent types, converts them to and
-// from NATS messages and HTTP requests (binary content mode on output;
-// binary and structured mode on input), and validates them, naming the bad
-// field in every error. The JSON Schemas of the control events' data are
-// embedded.
+// Package schemas defines WaveLink's CloudEvent types and converts them,
+// at the edge, to and from the domain types Invocation, Result,
+// BurstRequest, BurstReply and NodeStatus.
+//
+// Invocations travel in binary content mode on NATS (lower-case ce-*
+// headers, values as they are) and on HTTP (canonical Ce-* headers, values
+// percent-encoded as the CloudEvents HTTP binding says); structured mode
+// (application/cloudevents+json) is read on both, batch mode is refused.
+// The HTTP request headers that made an invocation travel with it as
+// Invocation.Header. Control events carry JSON data checked against the
+// embedded JSON Schemas in jsonschema/. Every validation error is a
+// *FieldError naming the bad attribute or data field, wrapping ErrInvalid.
 //
 // It is a leaf package: it must never import streams/, services/ or wavelet/.
 package schemas

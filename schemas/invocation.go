@@ -1,7 +1,11 @@
 package schemas
 
 import (
+	"net/http"
+	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Invocation is the domain form of an invocation CloudEvent: one call of one
@@ -18,11 +22,22 @@ type Invocation struct {
 	// Extensions holds every other attribute, by lower-case name, as its
 	// canonical string form.
 	Extensions map[string]string
-	Data       []byte
+	// Header holds the request headers that travel with the invocation to
+	// the function: those of the HTTP request that made it, or the plain
+	// headers of the NATS message that carried it. It never holds ce-*
+	// headers, Content-Type, Content-Length, Host, hop-by-hop headers, or
+	// WaveLink's and NATS's transport headers (Wl-*, Nats-*). Names keep the
+	// case they arrived in: HTTP canonicalises them, NATS does not. Nil when
+	// there are none.
+	Header http.Header
+	Data   []byte
 }
 
-// Validate checks the required attributes and the form of the optional ones.
-// Its error is a *FieldError naming the first bad attribute.
+// Validate checks the required attributes and the form of the optional ones:
+// attribute values are UTF-8 without control characters, the source is a
+// URI reference, the data schema an absolute URI, the data content type a
+// media type, extension names lower-case letters and digits. Its error is a
+// *FieldError naming the first bad attribute.
 func (inv *Invocation) Validate() error {
 	switch {
 	case inv.ID == "":
@@ -32,8 +47,28 @@ func (inv *Invocation) Validate() error {
 	case inv.Type == "":
 		return &FieldError{Field: "type", Problem: "is required"}
 	}
-	for name := range inv.Extensions {
+	for _, a := range [...]struct{ name, value string }{
+		{"id", inv.ID}, {"source", inv.Source}, {"type", inv.Type}, {"subject", inv.Subject},
+		{"datacontenttype", inv.DataContentType}, {"dataschema", inv.DataSchema},
+	} {
+		if err := checkString(a.name, a.value); err != nil {
+			return err
+		}
+	}
+	if !validURIRef(inv.Source) {
+		return &FieldError{Field: "source", Problem: "must be a URI reference, got " + quote(inv.Source)}
+	}
+	if err := checkDataSchema(inv.DataSchema); err != nil {
+		return err
+	}
+	if inv.DataContentType != "" && !validMediaType(inv.DataContentType) {
+		return &FieldError{Field: "datacontenttype", Problem: "must be a media type such as text/plain, got " + quote(inv.DataContentType)}
+	}
+	for name, v := range inv.Extensions {
 		if err := validExtensionName(name); err != nil {
+			return err
+		}
+		if err := checkString(name, v); err != nil {
 			return err
 		}
 	}
@@ -41,13 +76,16 @@ func (inv *Invocation) Validate() error {
 }
 
 func validExtensionName(name string) error {
-	if name == "" || len(name) > 20 {
-		return &FieldError{Field: name, Problem: "an extension attribute name must be 1 to 20 characters"}
+	if name == "" {
+		return &FieldError{Field: `extension ""`, Problem: "has an empty name"}
+	}
+	if len(name) > 20 {
+		return &FieldError{Field: name, Problem: "is not a valid extension attribute name: at most 20 characters"}
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return &FieldError{Field: name, Problem: "an extension attribute name must be lower-case letters and digits"}
+			return &FieldError{Field: name, Problem: "is not a valid extension attribute name: lower-case letters and digits only"}
 		}
 	}
 	switch name {
@@ -55,4 +93,75 @@ func validExtensionName(name string) error {
 		return &FieldError{Field: name, Problem: "is not an extension attribute"}
 	}
 	return nil
+}
+
+// checkString checks a CloudEvents String: valid UTF-8 with no control
+// characters (U+0000–U+001F, U+007F–U+009F).
+func checkString(field, s string) error {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return &FieldError{Field: field, Problem: "must not hold control characters"}
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return &FieldError{Field: field, Problem: "must be valid UTF-8"}
+		}
+		if r >= 0x80 && r <= 0x9f {
+			return &FieldError{Field: field, Problem: "must not hold control characters"}
+		}
+		i += size
+	}
+	return nil
+}
+
+// validURIRef reports whether s parses as a URI reference. Values without
+// ':' or '%' and not starting with "//" (paths such as "/wavelink/gateway")
+// always do, and are accepted without parsing.
+func validURIRef(s string) bool {
+	if !strings.ContainsAny(s, ":%") && !strings.HasPrefix(s, "//") {
+		return true
+	}
+	_, err := url.Parse(s)
+	return err == nil
+}
+
+// checkDataSchema requires an absolute URI, or nothing.
+func checkDataSchema(s string) error {
+	if s == "" {
+		return nil
+	}
+	if u, err := url.Parse(s); err != nil || !u.IsAbs() {
+		return &FieldError{Field: "dataschema", Problem: "must be an absolute URI, got " + quote(s)}
+	}
+	return nil
+}
+
+// validMediaType checks the form type/subtype, both RFC 9110 tokens,
+// optionally followed by ";" and parameters.
+func validMediaType(s string) bool {
+	mt, _, _ := strings.Cut(s, ";")
+	mt = strings.TrimSpace(mt)
+	typ, sub, ok := strings.Cut(mt, "/")
+	return ok && isToken(typ) && isToken(sub)
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			continue
+		}
+		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -34,60 +35,76 @@ type Result struct {
 func ResultSource(fn string) string { return "/wavelink/functions/" + fn }
 
 // EncodeResultNATS writes the result onto msg in binary mode. It leaves
-// msg's subject and any other header alone.
+// msg's subject and any other header alone. A zero r.Time writes no
+// ce-time.
 func EncodeResultNATS(r *Result, msg *nats.Msg) {
 	if msg.Header == nil {
-		msg.Header = nats.Header{}
+		msg.Header = make(nats.Header, 16)
 	}
-	h := msg.Header
-	setRaw(h, HeaderSpecVersion, SpecVersion)
-	setRaw(h, HeaderID, r.InvocationID)
-	setRaw(h, HeaderSource, ResultSource(r.Function))
-	setRaw(h, HeaderType, TypeResult)
-	t := r.Time
-	if t.IsZero() {
-		t = time.Now()
-	}
-	setRaw(h, HeaderTime, t.UTC().Format(time.RFC3339Nano))
-	setRaw(h, HeaderPrefix+ExtInvocation, r.InvocationID)
-	setRaw(h, HeaderPrefix+ExtFunction, r.Function)
-	setRaw(h, HeaderPrefix+ExtOutcome, string(r.Outcome))
-	if r.Status != 0 {
-		setRaw(h, HeaderPrefix+ExtStatus, strconv.Itoa(r.Status))
-	}
-	if r.Error != "" {
-		setRaw(h, HeaderPrefix+ExtError, r.Error)
-	}
-	if r.Instance != "" {
-		setRaw(h, HeaderPrefix+ExtInstance, r.Instance)
-	}
-	if r.Track != "" {
-		setRaw(h, HeaderPrefix+ExtTrack, r.Track)
-	}
-	setRaw(h, HeaderPrefix+ExtDuration, strconv.FormatInt(r.Duration.Microseconds(), 10))
-	if r.Attempt > 0 {
-		setRaw(h, HeaderPrefix+ExtAttempt, strconv.Itoa(r.Attempt))
-	}
-	if r.ContentType != "" {
-		setRaw(h, HeaderContentType, r.ContentType)
-	}
+	w := newHeaderWriter(msg.Header, 15)
+	writeResult(r, w.set)
 	msg.Data = r.Data
 }
 
+// writeResult calls set for each binary-mode header of r, under lower-case
+// names.
+func writeResult(r *Result, set func(k, v string)) {
+	set(HeaderSpecVersion, SpecVersion)
+	set(HeaderID, r.InvocationID)
+	set(HeaderSource, ResultSource(r.Function))
+	set(HeaderType, TypeResult)
+	if !r.Time.IsZero() {
+		set(HeaderTime, r.Time.UTC().Format(time.RFC3339Nano))
+	}
+	set(HeaderPrefix+ExtInvocation, r.InvocationID)
+	set(HeaderPrefix+ExtFunction, r.Function)
+	set(HeaderPrefix+ExtOutcome, string(r.Outcome))
+	if r.Status != 0 {
+		set(HeaderPrefix+ExtStatus, strconv.Itoa(r.Status))
+	}
+	if r.Error != "" {
+		set(HeaderPrefix+ExtError, r.Error)
+	}
+	if r.Instance != "" {
+		set(HeaderPrefix+ExtInstance, r.Instance)
+	}
+	if r.Track != "" {
+		set(HeaderPrefix+ExtTrack, r.Track)
+	}
+	set(HeaderPrefix+ExtDuration, strconv.FormatInt(r.Duration.Microseconds(), 10))
+	if r.Attempt > 0 {
+		set(HeaderPrefix+ExtAttempt, strconv.Itoa(r.Attempt))
+	}
+	if r.ContentType != "" {
+		set(HeaderContentType, r.ContentType)
+	}
+}
+
 // DecodeResultNATS reads a result from a NATS message's headers and body.
-// Its error is a *FieldError naming the bad attribute.
+// Its error is a *FieldError naming the bad attribute, and wraps ErrInvalid.
 func DecodeResultNATS(h nats.Header, data []byte) (Result, error) {
-	if ty := header(h, HeaderType); ty != TypeResult {
+	return readResult(func(k string) string { return header(h, k) }, data)
+}
+
+// readResult reads a result's attributes through get, which returns a
+// header's value by its lower-case name, "" when absent.
+func readResult(get func(k string) string, data []byte) (Result, error) {
+	if sv := get(HeaderSpecVersion); sv != "" {
+		if err := checkSpecVersion(sv); err != nil {
+			return Result{}, err
+		}
+	}
+	if ty := get(HeaderType); ty != TypeResult {
 		return Result{}, &FieldError{Field: "type", Problem: "must be " + TypeResult + ", got " + quote(ty)}
 	}
 	r := Result{
-		InvocationID: header(h, HeaderPrefix+ExtInvocation),
-		Function:     header(h, HeaderPrefix+ExtFunction),
-		Outcome:      Outcome(header(h, HeaderPrefix+ExtOutcome)),
-		Error:        header(h, HeaderPrefix+ExtError),
-		Instance:     header(h, HeaderPrefix+ExtInstance),
-		Track:        header(h, HeaderPrefix+ExtTrack),
-		ContentType:  header(h, HeaderContentType),
+		InvocationID: get(HeaderPrefix + ExtInvocation),
+		Function:     get(HeaderPrefix + ExtFunction),
+		Outcome:      Outcome(get(HeaderPrefix + ExtOutcome)),
+		Error:        get(HeaderPrefix + ExtError),
+		Instance:     get(HeaderPrefix + ExtInstance),
+		Track:        get(HeaderPrefix + ExtTrack),
+		ContentType:  get(HeaderContentType),
 		Data:         data,
 	}
 	if r.InvocationID == "" {
@@ -96,31 +113,31 @@ func DecodeResultNATS(h nats.Header, data []byte) (Result, error) {
 	if !r.Outcome.Valid() {
 		return Result{}, &FieldError{Field: ExtOutcome, Problem: "must be ok, error, crash or timeout, got " + quote(string(r.Outcome))}
 	}
-	if s := header(h, HeaderPrefix+ExtStatus); s != "" {
+	if s := get(HeaderPrefix + ExtStatus); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 100 || n > 599 {
 			return Result{}, &FieldError{Field: ExtStatus, Problem: "must be an HTTP status code, got " + quote(s)}
 		}
 		r.Status = n
 	}
-	if s := header(h, HeaderPrefix+ExtDuration); s != "" {
+	if s := get(HeaderPrefix + ExtDuration); s != "" {
 		us, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || us < 0 {
+		if err != nil || us < 0 || us > math.MaxInt64/int64(time.Microsecond) {
 			return Result{}, &FieldError{Field: ExtDuration, Problem: "must be a non-negative number of microseconds, got " + quote(s)}
 		}
 		r.Duration = time.Duration(us) * time.Microsecond
 	}
-	if s := header(h, HeaderPrefix+ExtAttempt); s != "" {
+	if s := get(HeaderPrefix + ExtAttempt); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
 			return Result{}, &FieldError{Field: ExtAttempt, Problem: "must be a positive integer, got " + quote(s)}
 		}
 		r.Attempt = n
 	}
-	if s := header(h, HeaderTime); s != "" {
-		t, err := time.Parse(time.RFC3339Nano, s)
+	if s := get(HeaderTime); s != "" {
+		t, err := parseTime(s)
 		if err != nil {
-			return Result{}, &FieldError{Field: "time", Problem: "must be an RFC 3339 timestamp, got " + quote(s)}
+			return Result{}, err
 		}
 		r.Time = t
 	}

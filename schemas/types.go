@@ -29,7 +29,17 @@ const (
 	HeaderDataSchema      = "ce-dataschema"
 	HeaderContentType     = "Content-Type"
 	ContentTypeStructured = "application/cloudevents+json"
+	// ContentTypeBatch is the batch content mode, which WaveLink refuses:
+	// one event per message or request.
+	ContentTypeBatch = "application/cloudevents-batch+json"
+	// ContentTypeJSON is the media type of control events' data and of
+	// structured-mode data given as a JSON value.
+	ContentTypeJSON = "application/json"
 )
+
+// DefaultSource is the source InvocationFromRequest gives an invocation made
+// with a plain HTTP request that names none.
+const DefaultSource = "/wavelink/gateway"
 
 // Extension attributes WaveLink sets on results.
 const (
