@@ -1,0 +1,43 @@
+package instance
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestConfigValidate(t *testing.T) {
+	ok := Config{Function: "echo", ID: "i-1", Track: TrackRegular}
+	tests := []struct {
+		name  string
+		edit  func(*Config)
+		field string // "" for valid
+	}{
+		{"regular", func(*Config) {}, ""},
+		{"emergency with a minimum", func(c *Config) { c.Track, c.MinPending = TrackEmergency, 5 }, ""},
+		{"emergency without a minimum", func(c *Config) { c.Track = TrackEmergency }, ""},
+		{"bad function", func(c *Config) { c.Function = "Echo_1" }, "function"},
+		{"no function", func(c *Config) { c.Function = "" }, "function"},
+		{"no id", func(c *Config) { c.ID = "" }, "id"},
+		{"no track", func(c *Config) { c.Track = "" }, "track"},
+		{"unknown track", func(c *Config) { c.Track = "fast" }, "track"},
+		{"negative minimum", func(c *Config) { c.Track, c.MinPending = TrackEmergency, -1 }, "minPending"},
+		{"regular with a minimum", func(c *Config) { c.MinPending = 2 }, "minPending"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.edit(&c)
+			err := c.Validate()
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.field+":") {
+				t.Fatalf("Validate: %v, want ErrInvalidConfig naming %s", err, tc.field)
+			}
+		})
+	}
+}

@@ -1,0 +1,240 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/wavelink/wavelink/services/instance/builtin"
+	"github.com/wavelink/wavelink/services/instance/bundle"
+	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/streams"
+)
+
+// resultHeadroom is kept free in a result message for its headers.
+const resultHeadroom = 64 << 10
+
+// flushTimeout bounds the last flush of acks when the instance stops.
+const flushTimeout = 5 * time.Second
+
+// Run serves cfg.Function until ctx ends: it reads the function's spec from
+// the registry, starts the function (a built-in, or a packaged function's
+// process from its root filesystem or OCI layout), and pulls invocations
+// from the function's consumer, up to the spec's concurrency at once.
+//
+// When ctx ends Run stops pulling, finishes every invocation it holds (their
+// results published and acked), stops the function's process, and returns
+// nil; ctx ending while the function's process starts also returns nil.
+//
+// It returns an error naming the problem when the config is invalid
+// (ErrInvalidConfig), the function is not deployed (registry.ErrNotFound)
+// or has no consumer (jetstream.ErrConsumerNotFound), the built-in is
+// unknown (ErrUnknownBuiltin), the package cannot be prepared (bundle's
+// errors), the process cannot start (ErrBadCommand, ErrStart), keeps failing
+// to restart (ErrGaveUp), or the consumer goes away (ErrConsumer); in the
+// last two cases after finishing what it holds.
+func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if nc == nil || js == nil {
+		return fmt.Errorf("%w: a NATS connection and its JetStream context are required", ErrInvalidConfig)
+	}
+	log := cfg.Logger.With().Str("component", "instance").Str("function", cfg.Function).
+		Str("instance", cfg.ID).Str("track", cfg.Track).Logger()
+	reg, err := registry.Open(ctx, js)
+	if err != nil {
+		return fmt.Errorf("instance: %w", err)
+	}
+	spec, err := reg.Get(ctx, cfg.Function)
+	if err != nil {
+		return fmt.Errorf("instance: %w", err)
+	}
+	cons, err := streams.FunctionConsumer(ctx, js, cfg.Function)
+	if err != nil {
+		return fmt.Errorf("instance: %w", err)
+	}
+	log.Info().Str("package", spec.Package.String()).Int("concurrency", spec.Concurrency).
+		Dur("timeout", spec.Timeout.D()).Int("max_deliver", spec.MaxDeliver).Int("min_pending", cfg.MinPending).
+		Msg("instance starting")
+	fn, err := openFunction(ctx, spec, cfg, log)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			log.Info().Msg("instance stopped before it was ready")
+			return nil
+		}
+		log.Error().Err(err).Msg("function did not start")
+		return err
+	}
+	if s, ok := fn.(stopper); ok {
+		defer s.Stop()
+	}
+	r := newRuntime(nc, js, spec, cfg, fn, log)
+	return r.serve(ctx, cons)
+}
+
+// openFunction makes the function the spec describes, started and ready.
+func openFunction(ctx context.Context, spec registry.Spec, cfg Config, log zerolog.Logger) (function, error) {
+	if spec.Package.Builtin != "" {
+		h, ok := builtin.Lookup(spec.Package.Builtin)
+		if !ok {
+			return nil, fmt.Errorf("%w: %q (have %v)", ErrUnknownBuiltin, spec.Package.Builtin, builtin.Names())
+		}
+		return &handlerFunction{name: spec.Package.Builtin, handler: h}, nil
+	}
+	cacheDir := ""
+	if cfg.WorkDir != "" {
+		cacheDir = filepath.Join(cfg.WorkDir, "bundles")
+	} else if spec.Package.OCI != "" {
+		return nil, fmt.Errorf("%w: workDir: required to unpack the OCI package %s", ErrInvalidConfig, spec.Package)
+	}
+	rootfs, err := bundle.Prepare(ctx, spec.Package, cacheDir)
+	if err != nil {
+		return nil, fmt.Errorf("instance: package %s: %w", spec.Package, err)
+	}
+	return startProcess(ctx, processConfig{
+		Function:    spec.Name,
+		RootFS:      rootfs,
+		Command:     spec.Command,
+		Env:         spec.Env,
+		Concurrency: spec.Concurrency,
+		Log:         log,
+	})
+}
+
+// runtime pulls, runs and settles the invocations of one function.
+type runtime struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	spec registry.Spec
+	cfg  Config
+	fn   function
+	log  zerolog.Logger
+	now  func() time.Time
+
+	timeout   time.Duration
+	progress  time.Duration // InProgress interval
+	maxAnswer int           // largest answer body a result can carry
+
+	// work is the context invocations run under: it outlives Run's
+	// context, so invocations held at shutdown finish.
+	work  context.Context
+	slots chan struct{}
+	wg    sync.WaitGroup
+	fatal chan error // the consumer failed for good
+
+	served, failed atomic.Int64
+}
+
+func newRuntime(nc *nats.Conn, js jetstream.JetStream, spec registry.Spec, cfg Config, fn function, log zerolog.Logger) *runtime {
+	conc := max(spec.Concurrency, 1)
+	return &runtime{
+		nc:        nc,
+		js:        js,
+		spec:      spec,
+		cfg:       cfg,
+		fn:        fn,
+		log:       log,
+		now:       time.Now,
+		timeout:   spec.Timeout.D(),
+		progress:  progressInterval(streams.AckWait(spec.Timeout.D())),
+		maxAnswer: max(int(nc.MaxPayload())-resultHeadroom, 1<<10),
+		work:      context.Background(),
+		slots:     make(chan struct{}, conc),
+		fatal:     make(chan error, 1),
+	}
+}
+
+// serve consumes until ctx ends or the function or consumer fails, then
+// drains.
+func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
+	opts := []jetstream.PullConsumeOpt{
+		jetstream.PullMaxMessages(cap(r.slots)),
+		jetstream.PullPriorityGroup(streams.PriorityGroup),
+		jetstream.ConsumeErrHandler(r.consumeError),
+	}
+	if r.cfg.MinPending > 0 {
+		opts = append(opts, jetstream.PullMinPending(r.cfg.MinPending))
+	}
+	r.work = context.WithoutCancel(ctx)
+	cc, err := cons.Consume(r.receive, opts...)
+	if err != nil {
+		return fmt.Errorf("%w: consume %s: %v", ErrConsumer, r.cfg.Function, err)
+	}
+	r.log.Info().Msg("instance ready")
+	if r.cfg.Ready != nil {
+		r.cfg.Ready()
+	}
+	var failed <-chan struct{}
+	if f, ok := r.fn.(failer); ok {
+		failed = f.Failed()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-r.fatal:
+	case <-failed:
+		runErr = r.fn.(failer).Err()
+	}
+	if runErr != nil {
+		r.log.Error().Err(runErr).Msg("instance failing")
+	}
+	r.log.Info().Msg("instance draining")
+	cc.Drain()
+	<-cc.Closed()
+	r.wg.Wait()
+	if err := r.nc.FlushTimeout(flushTimeout); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		r.log.Warn().Err(err).Msg("flush acks")
+	}
+	r.log.Info().Int64("served", r.served.Load()).Int64("failed", r.failed.Load()).Msg("instance stopped")
+	return runErr
+}
+
+// consumeError is told of the consume loop's errors. Most are transient
+// (a missed heartbeat, a reconnect) and the loop recovers; a deleted
+// consumer ends the instance.
+func (r *runtime) consumeError(_ jetstream.ConsumeContext, err error) {
+	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+		select {
+		case r.fatal <- fmt.Errorf("%w: %s: %v", ErrConsumer, r.cfg.Function, err):
+		default:
+		}
+		return
+	}
+	r.log.Warn().Err(err).Msg("consume")
+}
+
+// receive runs on the NATS delivery goroutine. It waits for a free slot,
+// keeping the message's ack wait from running out meanwhile, and hands the
+// message to its own goroutine.
+func (r *runtime) receive(msg jetstream.Msg) {
+	select {
+	case r.slots <- struct{}{}:
+	default:
+		tick := time.NewTicker(r.progress)
+	wait:
+		for {
+			select {
+			case r.slots <- struct{}{}:
+				break wait
+			case <-tick.C:
+				_ = msg.InProgress()
+			}
+		}
+		tick.Stop()
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer func() { <-r.slots }()
+		r.handle(msg)
+	}()
+}

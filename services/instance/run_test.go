@@ -1,0 +1,412 @@
+package instance
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wavelink/wavelink/schemas"
+	"github.com/wavelink/wavelink/services/instance/builtin"
+	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/streams"
+)
+
+func echoSpec(name string) registry.Spec {
+	return registry.Spec{Name: name, Package: registry.Package{Builtin: "echo"}, Concurrency: 4, Timeout: registry.Duration(5 * time.Second)}
+}
+
+func TestSyncEchoReplies(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(t, echoSpec("echo"))
+	done := subscribeDone(t, e, "echo")
+	startRun(t, e, Config{Function: "echo", ID: "inst-a", Track: TrackRegular})
+
+	c := newCaller(t, e)
+	publish(t, e, invocation("echo", "inv-1", []byte("hello"), nil, c.inbox))
+	res, msg := nextResult(t, c.sub)
+	want := schemas.Result{InvocationID: "inv-1", Function: "echo", Outcome: schemas.OutcomeOK, Status: 200,
+		Instance: "inst-a", Track: TrackRegular, Attempt: 1, ContentType: "text/plain"}
+	if got := comparable(res); !reflect.DeepEqual(got, want) {
+		t.Errorf("result %+v\nwant   %+v", got, want)
+	}
+	if string(res.Data) != "hello" {
+		t.Errorf("data %q, want hello", res.Data)
+	}
+	note, noteMsg := nextResult(t, done)
+	if note.InvocationID != "inv-1" || note.Outcome != schemas.OutcomeOK || len(noteMsg.Data) != 0 {
+		t.Errorf("completion %+v with %d bytes of data", comparable(note), len(noteMsg.Data))
+	}
+	if noteMsg.Header.Get("ce-id") != msg.Header.Get("ce-id") {
+		t.Errorf("completion id %q, result id %q", noteMsg.Header.Get("ce-id"), msg.Header.Get("ce-id"))
+	}
+	eventually(t, "acked", func() bool { return invokeQueued(t, e, "echo") == 0 })
+}
+
+// comparable is a result without its data, time and duration.
+func comparable(r schemas.Result) schemas.Result {
+	r.Data, r.Time, r.Duration = nil, time.Time{}, 0
+	return r
+}
+
+func TestAsyncResultLandsInWLResult(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(t, echoSpec("echo"))
+	done := subscribeDone(t, e, "echo")
+	startRun(t, e, Config{Function: "echo", Track: TrackEmergency})
+
+	id := "async/1 with spaces" // not a subject token: the result subject escapes it
+	publish(t, e, invocation("echo", id, []byte(`{"n":1}`), nil, ""))
+	note, _ := nextResult(t, done)
+	if note.InvocationID != id {
+		t.Fatalf("completion for %q, want %q", note.InvocationID, id)
+	}
+	res, m := storedResult(t, e, id)
+	if res.Outcome != schemas.OutcomeOK || string(res.Data) != `{"n":1}` || res.Track != TrackEmergency {
+		t.Errorf("stored result %+v data %q", comparable(res), res.Data)
+	}
+	if got := m.Header.Get(streams.HeaderMsgID); got != id {
+		t.Errorf("Nats-Msg-Id %q, want %q", got, id)
+	}
+	eventually(t, "acked", func() bool { return invokeQueued(t, e, "echo") == 0 })
+}
+
+// tracker wraps a handler and records how many calls run at once and in
+// what order calls start and end.
+type tracker struct {
+	next http.Handler
+
+	mu       sync.Mutex
+	running  int
+	maxSeen  int
+	events   []string
+	starting atomic.Int64
+}
+
+func (tr *tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tr.mu.Lock()
+	tr.running++
+	tr.maxSeen = max(tr.maxSeen, tr.running)
+	tr.events = append(tr.events, "start")
+	tr.mu.Unlock()
+	tr.starting.Add(1)
+	defer func() {
+		tr.mu.Lock()
+		tr.running--
+		tr.events = append(tr.events, "end")
+		tr.mu.Unlock()
+	}()
+	tr.next.ServeHTTP(w, r)
+}
+
+func TestConcurrencyLimitMakesTwoRounds(t *testing.T) {
+	const n = 3
+	e := newEnv(t)
+	spec := e.deploy(t, registry.Spec{Name: "trace", Package: registry.Package{Builtin: "trace"}, Concurrency: n, Timeout: registry.Duration(5 * time.Second)})
+	h, _ := builtin.Lookup("trace")
+	tr := &tracker{next: h}
+	done := subscribeDone(t, e, "trace")
+	startRuntime(t, e, spec, &handlerFunction{name: "trace", handler: tr})
+
+	for i := range n + 1 {
+		publish(t, e, invocation("trace", fmt.Sprintf("c-%d", i), nil,
+			map[string]string{builtin.HeaderRequestedCPU: "200", builtin.HeaderTraceMode: "sleep"}, ""))
+	}
+	for range n + 1 {
+		if note, _ := nextResult(t, done); note.Outcome != schemas.OutcomeOK {
+			t.Fatalf("completion %+v", comparable(note))
+		}
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if tr.maxSeen != n {
+		t.Errorf("%d calls ran at once, want the concurrency %d", tr.maxSeen, n)
+	}
+	// Two rounds: the first n calls start before any ends, and the last
+	// starts only after one has ended.
+	starts, firstEnd, lastStart := 0, -1, -1
+	for i, ev := range tr.events {
+		if ev == "start" {
+			starts++
+			lastStart = i
+		} else if firstEnd < 0 {
+			firstEnd = i
+		}
+	}
+	if starts != n+1 || lastStart < firstEnd {
+		t.Errorf("events %v: want %d starts, the last after the first end", tr.events, n+1)
+	}
+}
+
+func TestFailingFunctionIsRetriedThenDeadLettered(t *testing.T) {
+	e := newEnv(t)
+	spec := e.deploy(t, registry.Spec{Name: "bad", Package: registry.Package{Builtin: "echo"}, MaxDeliver: 3, Timeout: registry.Duration(5 * time.Second)})
+	var calls atomic.Int64
+	fn := handlerFn("bad", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("  boom:\nthe disk\tis full  " + strings.Repeat("x", 2000)))
+	})
+	done := subscribeDone(t, e, "bad")
+	startRuntime(t, e, spec, fn)
+
+	c := newCaller(t, e)
+	publish(t, e, invocation("bad", "will-fail", []byte("in"), nil, c.inbox))
+	res, _ := nextResult(t, c.sub)
+	if res.Outcome != schemas.OutcomeError || res.Status != 500 || res.Attempt != 3 {
+		t.Errorf("result %+v, want outcome error, status 500, attempt 3", comparable(res))
+	}
+	wantPrefix := "function answered 500: boom: the disk is full xxx"
+	if !strings.HasPrefix(res.Error, wantPrefix) || len(res.Error) > len("function answered 500: ")+1024 {
+		t.Errorf("error %q (%d bytes): want it to start %q and hold at most 1 KiB of the body", res.Error, len(res.Error), wantPrefix)
+	}
+	if got := calls.Load(); got != 3 {
+		t.Errorf("function called %d times, want MaxDeliver = 3", got)
+	}
+	if note, _ := nextResult(t, done); note.Outcome != schemas.OutcomeError {
+		t.Errorf("completion %+v", comparable(note))
+	}
+	if err := noMore(c.sub); err != nil {
+		t.Errorf("the caller got more than one answer: %v", err)
+	}
+	dl := deadLetter(t, e, "bad")
+	if got := dl.Header.Get(streams.HeaderLastError); got != res.Error {
+		t.Errorf("dead letter's last error %q, want the result's %q", got, res.Error)
+	}
+	if got := dl.Header.Get(streams.HeaderDeliveries); got != "3" {
+		t.Errorf("dead letter's deliveries %q, want 3", got)
+	}
+	if !bytes.Equal(dl.Data, []byte("in")) || dl.Header.Get(schemas.HeaderID) != "will-fail" {
+		t.Errorf("dead letter %q %v is not the invocation", dl.Data, dl.Header)
+	}
+	eventually(t, "removed from WL_INVOKE", func() bool { return invokeQueued(t, e, "bad") == 0 })
+}
+
+func TestPanickingFunctionIsACrash(t *testing.T) {
+	e := newEnv(t)
+	spec := e.deploy(t, registry.Spec{Name: "panicky", Package: registry.Package{Builtin: "echo"}, MaxDeliver: 2, Timeout: registry.Duration(5 * time.Second)})
+	var calls atomic.Int64
+	startRuntime(t, e, spec, handlerFn("panicky", func(http.ResponseWriter, *http.Request) {
+		calls.Add(1)
+		panic("kaput")
+	}))
+	c := newCaller(t, e)
+	publish(t, e, invocation("panicky", "p-1", nil, nil, c.inbox))
+	res, _ := nextResult(t, c.sub)
+	if res.Outcome != schemas.OutcomeCrash || res.Status != 0 || !strings.Contains(res.Error, "kaput") || res.Attempt != 2 {
+		t.Errorf("result %+v, want a crash naming the panic on attempt 2", comparable(res))
+	}
+	if calls.Load() != 2 {
+		t.Errorf("called %d times, want 2", calls.Load())
+	}
+}
+
+func TestTimeoutTerminates(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(t, registry.Spec{Name: "slow", Package: registry.Package{Builtin: "trace"}, MaxDeliver: 3, Timeout: registry.Duration(300 * time.Millisecond)})
+	done := subscribeDone(t, e, "slow")
+	startRun(t, e, Config{Function: "slow"})
+
+	c := newCaller(t, e)
+	publish(t, e, invocation("slow", "t-1", nil,
+		map[string]string{builtin.HeaderRequestedCPU: "20000", builtin.HeaderTraceMode: "sleep"}, c.inbox))
+	res, _ := nextResult(t, c.sub)
+	want := schemas.Result{InvocationID: "t-1", Function: "slow", Outcome: schemas.OutcomeTimeout,
+		Error: "timed out after 300ms", Instance: "test-1", Track: TrackRegular, Attempt: 1}
+	if got := comparable(res); !reflect.DeepEqual(got, want) {
+		t.Errorf("result %+v\nwant   %+v", got, want)
+	}
+	if note, _ := nextResult(t, done); note.Outcome != schemas.OutcomeTimeout {
+		t.Errorf("completion %+v", comparable(note))
+	}
+	if got := deadLetter(t, e, "slow").Header.Get(streams.HeaderLastError); got != "timed out after 300ms" {
+		t.Errorf("dead letter's last error %q", got)
+	}
+	eventually(t, "removed from WL_INVOKE", func() bool { return invokeQueued(t, e, "slow") == 0 })
+	if info := consumerInfo(t, e, "slow"); info.NumRedelivered != 0 {
+		t.Errorf("%d redelivered after a timeout, want 0", info.NumRedelivered)
+	}
+}
+
+func TestCancelFinishesHeldInvocations(t *testing.T) {
+	const n = 4
+	e := newEnv(t)
+	e.deploy(t, registry.Spec{Name: "work", Package: registry.Package{Builtin: "trace"}, Concurrency: n, Timeout: registry.Duration(5 * time.Second)})
+	inst := startRun(t, e, Config{Function: "work"})
+
+	for i := range n {
+		publish(t, e, invocation("work", fmt.Sprintf("w-%d", i), nil,
+			map[string]string{builtin.HeaderRequestedCPU: "300", builtin.HeaderTraceMode: "sleep"}, ""))
+	}
+	eventually(t, "all handed out", func() bool { return consumerInfo(t, e, "work").NumAckPending == n })
+	if err := inst.stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for i := range n { // stored before Run returned
+		if res, _ := storedResult(t, e, fmt.Sprintf("w-%d", i)); res.Outcome != schemas.OutcomeOK {
+			t.Errorf("result %+v", comparable(res))
+		}
+	}
+	eventually(t, "all acked", func() bool {
+		info := consumerInfo(t, e, "work")
+		return info.NumAckPending == 0 && info.NumPending == 0
+	})
+	if info := consumerInfo(t, e, "work"); info.NumRedelivered != 0 {
+		t.Errorf("%d redelivered", info.NumRedelivered)
+	}
+	if got := invokeQueued(t, e, "work"); got != 0 {
+		t.Errorf("%d invocations left in WL_INVOKE", got)
+	}
+}
+
+func TestUndecodableMessageIsDeadLettered(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(t, echoSpec("echo"))
+	done := subscribeDone(t, e, "echo")
+	startRun(t, e, Config{Function: "echo"})
+
+	c := newCaller(t, e)
+	msg := nats.NewMsg(streams.InvokeSubject("echo"))
+	msg.Header.Set("Ce-Id", "broken-1")
+	msg.Header.Set("ce-specversion", "0.3")
+	msg.Header.Set("wl-reply", c.inbox)
+	msg.Data = []byte("garbage")
+	publish(t, e, msg)
+
+	res, _ := nextResult(t, c.sub)
+	if res.Outcome != schemas.OutcomeError || res.InvocationID != "broken-1" ||
+		!strings.Contains(res.Error, "undecodable") || !strings.Contains(res.Error, "specversion") {
+		t.Errorf("answer %+v: want an error naming specversion", comparable(res))
+	}
+	if note, _ := nextResult(t, done); note.InvocationID != "broken-1" {
+		t.Errorf("completion %+v", comparable(note))
+	}
+	dl := deadLetter(t, e, "echo")
+	if got := dl.Header.Get(streams.HeaderLastError); got != res.Error {
+		t.Errorf("dead letter's last error %q, want %q", got, res.Error)
+	}
+	if string(dl.Data) != "garbage" || dl.Header.Get(streams.HeaderReply) != "" {
+		t.Errorf("dead letter %q %v", dl.Data, dl.Header)
+	}
+	eventually(t, "removed from WL_INVOKE", func() bool { return invokeQueued(t, e, "echo") == 0 })
+}
+
+func TestMinPendingTakesOnlyABacklog(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(t, echoSpec("echo"))
+	startRun(t, e, Config{Function: "echo", ID: "em-1", Track: TrackEmergency, MinPending: 3})
+
+	publish(t, e, invocation("echo", "b-0", nil, nil, ""))
+	publish(t, e, invocation("echo", "b-1", nil, nil, ""))
+	// Below the minimum: the emergency instance must leave both waiting.
+	for range 20 {
+		info := consumerInfo(t, e, "echo")
+		if info.NumPending != 2 || info.NumAckPending != 0 || info.Delivered.Consumer != 0 {
+			t.Fatalf("backlog of 2 below a minimum of 3 was pulled: pending %d, ack pending %d, delivered %d",
+				info.NumPending, info.NumAckPending, info.Delivered.Consumer)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	publish(t, e, invocation("echo", "b-2", nil, nil, ""))
+	publish(t, e, invocation("echo", "b-3", nil, nil, ""))
+	// At or above the minimum it takes invocations until the backlog is
+	// below it again.
+	eventually(t, "the backlog taken down below the minimum", func() bool {
+		info := consumerInfo(t, e, "echo")
+		return info.NumPending < 3 && info.NumAckPending == 0
+	})
+	info := consumerInfo(t, e, "echo")
+	if info.NumPending == 0 {
+		t.Errorf("the emergency instance took the whole backlog; want it to leave what is below the minimum")
+	}
+	taken := 4 - int(info.NumPending)
+	for i := range 4 {
+		id := fmt.Sprintf("b-%d", i)
+		st, _ := e.JS.Stream(testCtx(t), streams.StreamResult)
+		if _, err := st.GetLastMsgForSubject(testCtx(t), streams.ResultSubject(id)); err == nil {
+			taken--
+			if res, _ := storedResult(t, e, id); res.Instance != "em-1" || res.Track != TrackEmergency {
+				t.Errorf("result %+v", comparable(res))
+			}
+		}
+	}
+	if taken != 0 {
+		t.Errorf("results do not match what was taken from the queue (%d off)", taken)
+	}
+}
+
+func TestRunRejectsBadSetup(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(t, echoSpec("echo"))
+	tests := []struct {
+		name string
+		cfg  Config
+		want error
+	}{
+		{"invalid config", Config{Function: "Echo!", ID: "x", Track: TrackRegular}, ErrInvalidConfig},
+		{"not deployed", Config{Function: "ghost", ID: "x", Track: TrackRegular}, registry.ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Run(testCtx(t), e.NC, e.JS, tc.cfg)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Run: %v, want %v", err, tc.want)
+			}
+		})
+	}
+	t.Run("no connection", func(t *testing.T) {
+		err := Run(testCtx(t), nil, nil, Config{Function: "echo", ID: "x", Track: TrackRegular})
+		if !errors.Is(err, ErrInvalidConfig) {
+			t.Fatalf("Run: %v", err)
+		}
+	})
+}
+
+// The consumer's ack wait is cut to 300ms here, well below the calls' 700ms:
+// only the runtime's InProgress, while a call runs and while a delivered
+// invocation waits for a free slot, keeps the server from redelivering.
+func TestInProgressKeepsLongInvocations(t *testing.T) {
+	const ackWait = 300 * time.Millisecond
+	e := newEnv(t)
+	spec := e.deploy(t, registry.Spec{Name: "long", Package: registry.Package{Builtin: "echo"}, Concurrency: 1, Timeout: registry.Duration(5 * time.Second)})
+	cfg, err := spec.ConsumerParams().Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AckWait = ackWait
+	if _, err := e.JS.UpdateConsumer(testCtx(t), streams.StreamInvoke, cfg); err != nil {
+		t.Fatalf("shorten the ack wait: %v", err)
+	}
+	var calls atomic.Int64
+	fn := handlerFn("long", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		time.Sleep(700 * time.Millisecond)
+	})
+	done := subscribeDone(t, e, "long")
+	startRuntime(t, e, spec, fn, func(r *runtime) { r.progress = progressInterval(ackWait) })
+
+	publish(t, e, invocation("long", "l-1", nil, nil, ""))
+	publish(t, e, invocation("long", "l-2", nil, nil, ""))
+	for range 2 {
+		if note, _ := nextResult(t, done); note.Outcome != schemas.OutcomeOK {
+			t.Fatalf("completion %+v", comparable(note))
+		}
+	}
+	if err := noMore(done); err != nil {
+		t.Errorf("a redelivery ran again: %v", err)
+	}
+	if got := calls.Load(); got != 2 {
+		t.Errorf("%d calls for 2 invocations", got)
+	}
+	if info := consumerInfo(t, e, "long"); info.NumRedelivered != 0 {
+		t.Errorf("%d redelivered while in progress", info.NumRedelivered)
+	}
+}
