@@ -1,0 +1,89 @@
+package scaler
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the scaler's Prometheus collectors.
+type metrics struct {
+	desired     *prometheus.GaugeVec
+	ready       *prometheus.GaugeVec
+	panicking   *prometheus.GaugeVec
+	scaleErrors *prometheus.CounterVec
+	pokes       prometheus.Counter
+	tick        prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		desired: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "wavelink", Subsystem: "scaler", Name: "desired_instances",
+			Help: "Regular instances the scaler wants for the function.",
+		}, []string{"function"}),
+		ready: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "wavelink", Subsystem: "scaler", Name: "ready_instances",
+			Help: "Regular instances of the function ready to pull, as the cluster manager reports.",
+		}, []string{"function"}),
+		panicking: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "wavelink", Subsystem: "scaler", Name: "panic_mode",
+			Help: "1 while the function is in panic mode, else 0.",
+		}, []string{"function"}),
+		scaleErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "wavelink", Subsystem: "scaler", Name: "scale_errors_total",
+			Help: "Scale requests the cluster manager refused or failed.",
+		}, []string{"function"}),
+		pokes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "wavelink", Subsystem: "scaler", Name: "pokes_total",
+			Help: "Functions scaled from zero by an arrival, between ticks.",
+		}),
+		tick: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "wavelink", Subsystem: "scaler", Name: "tick_seconds",
+			Help:    "Duration of one tick over every function.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.desired, m.ready, m.panicking, m.scaleErrors, m.pokes, m.tick} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				return nil, fmt.Errorf("scaler: metrics already registered (one Scaler per registry): %w", err)
+			}
+			return nil, fmt.Errorf("scaler: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// gauges are one function's series, looked up once.
+type gauges struct {
+	desired, ready, panicking prometheus.Gauge
+}
+
+func (m *metrics) forFunction(fn string) gauges {
+	return gauges{
+		desired:   m.desired.WithLabelValues(fn),
+		ready:     m.ready.WithLabelValues(fn),
+		panicking: m.panicking.WithLabelValues(fn),
+	}
+}
+
+// forget drops a removed function's series.
+func (m *metrics) forget(fn string) {
+	m.desired.DeleteLabelValues(fn)
+	m.ready.DeleteLabelValues(fn)
+	m.panicking.DeleteLabelValues(fn)
+	m.scaleErrors.DeleteLabelValues(fn)
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

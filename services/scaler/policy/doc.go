@@ -1,0 +1,15 @@
+// Package policy is the regular track's scaling decider: given a function's
+// observed queue and concurrency signals, the time, its parameters and its
+// prior state, it returns how many regular instances the function should
+// have and its new state. It is modelled on Knative's KPA: a bucketed stable
+// window and a shorter panic window over observed concurrency, a panic mode
+// that never scales down, rate limits on both directions, and a grace period
+// before scaling to zero.
+//
+// The package is pure: it reads no clock (now is passed in), does no I/O and
+// keeps no package-level state, so the same code runs in the scaler, in
+// tests stepping a fake time, and in the simulator. It must never import
+// anything beyond the standard library's errors, fmt, math, slices, sort,
+// strconv, strings and time: no NATS, net, os or logging (imports_test.go
+// enforces this).
+package policy

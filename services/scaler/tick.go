@@ -1,0 +1,198 @@
+package scaler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/services/scaler/policy"
+)
+
+// Tick decides every deployed function at now and calls Scale for those
+// whose desired count changed or is due to be re-asserted. Run calls it on
+// each tick; tests call it with a fake time. Ticks are serialised. It
+// returns the per-function failures (bad spec, unreadable queue, refused
+// Scale) joined, after deciding every function it could.
+func (s *Scaler) Tick(ctx context.Context, now time.Time) error {
+	s.tickMu.Lock()
+	defer s.tickMu.Unlock()
+	start := s.cfg.Clock.Now()
+	defer func() { s.metrics.tick.Observe(s.cfg.Clock.Now().Sub(start).Seconds()) }()
+
+	specs := s.specs.All()
+	work := s.gather(ctx, specs, now)
+	toRead := make([]string, 0, len(work))
+	for _, w := range work {
+		if w.read {
+			toRead = append(toRead, w.spec.Name)
+		}
+	}
+	depths := s.readQueues(ctx, toRead)
+	return s.decide(ctx, now, work, depths)
+}
+
+// item is one function's inputs to a tick.
+type item struct {
+	spec                  registry.Spec
+	fs                    *fnState
+	arrivals, completions int
+	ready                 int
+	read                  bool
+}
+
+// gather takes each function's counters and ready count, forgets removed
+// functions and picks the queues to read.
+func (s *Scaler) gather(ctx context.Context, specs []registry.Spec, now time.Time) []item {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tickNo++
+	current := make(map[string]registry.Spec, len(specs))
+	for _, spec := range specs {
+		current[spec.Name] = spec
+	}
+	s.forgetRemoved(ctx, current)
+	s.specByName = current
+
+	work := make([]item, len(specs))
+	var idle []int
+	for i, spec := range specs {
+		fs := s.state(spec.Name)
+		it := item{spec: spec, fs: fs, ready: s.mgr.Ready(spec.Name)}
+		if c, ok := s.signals.lookup(spec.Name); ok {
+			it.arrivals, it.completions = c.take()
+		}
+		busy := it.arrivals > 0 || it.completions > 0 || fs.waiting > 0 || fs.inFlight > 0 ||
+			it.ready > 0 || fs.policy.Desired() > 0 || spec.Draining
+		if busy {
+			fs.lastActive = now
+		}
+		it.read = !s.swept || busy || now.Sub(fs.lastActive) < s.cfg.ActiveFor
+		if !it.read {
+			idle = append(idle, i)
+		}
+		work[i] = it
+	}
+	s.swept = true
+	// Read a few idle queues, round robin, in case an arrival was missed.
+	if n := min(s.cfg.IdleSweep, len(idle)); n > 0 {
+		for j := range n {
+			work[idle[(s.sweepPos+j)%len(idle)]].read = true
+		}
+		s.sweepPos = (s.sweepPos + n) % len(idle)
+	}
+	return work
+}
+
+// forgetRemoved drops the state of functions no longer deployed, and asks
+// for zero instances of those it had asked instances for. s.mu must be held.
+func (s *Scaler) forgetRemoved(ctx context.Context, current map[string]registry.Spec) {
+	for fn, fs := range s.fns {
+		if _, ok := current[fn]; ok {
+			continue
+		}
+		if spec, ok := s.specByName[fn]; ok && fs.asked > 0 {
+			if err := s.mgr.Scale(ctx, spec, 0); err != nil {
+				s.log.Error().Err(err).Str("function", fn).Msg("scale a removed function to zero")
+				continue // try again next tick
+			}
+			s.log.Info().Str("function", fn).Int("from", fs.asked).Int("to", 0).Str("reason", "function removed").Msg("scale")
+		}
+		delete(s.fns, fn)
+		s.metrics.forget(fn)
+	}
+	s.signals.retain(func(fn string) bool { _, ok := current[fn]; return ok })
+}
+
+// state returns the function's state, creating it. s.mu must be held.
+func (s *Scaler) state(fn string) *fnState {
+	fs, ok := s.fns[fn]
+	if !ok {
+		fs = &fnState{asked: -1, gauges: s.metrics.forFunction(fn)}
+		s.fns[fn] = fs
+	}
+	return fs
+}
+
+// decide runs the policy for every function and calls Scale where needed.
+func (s *Scaler) decide(ctx context.Context, now time.Time, work []item, depths []depth) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	d := 0
+	for _, it := range work {
+		fs, name := it.fs, it.spec.Name
+		if it.read {
+			if q := depths[d]; q.err != nil {
+				errs = append(errs, q.err) // keep the last reading
+			} else {
+				fs.waiting, fs.inFlight = q.waiting, q.inFlight
+			}
+			d++
+		}
+		if s.fns[name] != fs {
+			continue // removed meanwhile
+		}
+		obs := policy.Observation{
+			Waiting: fs.waiting, InFlight: fs.inFlight,
+			Arrivals: it.arrivals, Completions: it.completions,
+			Ready: it.ready, Draining: it.spec.Draining,
+			Limits: limitsOf(it.spec),
+		}
+		dec, st, err := policy.Decide(s.cfg.Params, fs.policy, now, obs)
+		if err != nil {
+			err = fmt.Errorf("scaler: %s: %w", name, err)
+			if msg := err.Error(); msg != fs.lastErr {
+				fs.lastErr = msg
+				s.log.Error().Err(err).Str("function", name).Msg("cannot decide")
+			}
+			errs = append(errs, err)
+			continue
+		}
+		fs.lastErr = ""
+		fs.policy = st
+		fs.gauges.desired.Set(float64(dec.Desired))
+		fs.gauges.ready.Set(float64(it.ready))
+		fs.gauges.panicking.Set(boolGauge(dec.Panic))
+		if c, ok := s.signals.lookup(name); ok {
+			c.atZero.Store(dec.Desired == 0)
+		} else if dec.Desired > 0 {
+			s.signals.get(name).atZero.Store(false)
+		}
+		if err := s.apply(ctx, it, dec, obs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// apply sends the decision to the cluster manager when it changed or is due
+// again, and logs what changed. s.mu must be held.
+func (s *Scaler) apply(ctx context.Context, it item, dec policy.Decision, obs policy.Observation) error {
+	fs, name := it.fs, it.spec.Name
+	known := fs.asked
+	if known < 0 {
+		known = it.ready // before the first Scale, what runs is what was asked
+	}
+	changed := dec.Desired != known
+	due := fs.asked >= 0 && s.tickNo-fs.askedTick >= uint64(s.cfg.ReassertEvery) &&
+		(dec.Desired > 0 || it.ready != dec.Desired)
+	if changed || due {
+		if err := s.mgr.Scale(ctx, it.spec, dec.Desired); err != nil {
+			s.metrics.scaleErrors.WithLabelValues(name).Inc()
+			s.log.Error().Err(err).Str("function", name).Int("desired", dec.Desired).Msg("scale failed")
+			return fmt.Errorf("scaler: scale %s to %d: %w", name, dec.Desired, err)
+		}
+		fs.asked, fs.askedTick = dec.Desired, s.tickNo
+	}
+	if changed || dec.Panic != fs.panicking {
+		s.log.Info().Str("function", name).Int("from", known).Int("to", dec.Desired).
+			Bool("panic", dec.Panic).Str("reason", dec.Reason).
+			Int("queued", obs.Concurrency()).Int("ready", it.ready).
+			Float64("stable", dec.StableConcurrency).Float64("burst", dec.PanicConcurrency).
+			Msg("scale")
+	}
+	fs.panicking = dec.Panic
+	return nil
+}
