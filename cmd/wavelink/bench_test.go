@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/wavelink/wavelink/loadgen"
+)
+
+// BenchmarkWarmEcho measures warm sync invocations of echo through a real
+// `wavelink up` (HTTP in, JetStream, a regular instance process, HTTP out)
+// beside the bare JetStream invocation floor measured in the same run, and
+// reports both and their ratios. Run it with -benchtime=1x: each iteration
+// is a whole measurement.
+func BenchmarkWarmEcho(b *testing.B) {
+	p := startPlatform(b, "")
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		fl, err := loadgen.MeasureFloor(ctx, loadgen.FloorConfig{InFlight: 64, Duration: 5 * time.Second, Serial: 2000, PayloadBytes: 1024})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, err := loadgen.MeasureWarm(ctx, loadgen.WarmConfig{Gateway: p.GatewayURL(), Function: "echo", InFlight: 64, Duration: 5 * time.Second, Serial: 2000, PayloadBytes: 1024})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Log(fl)
+		b.Log(w)
+		b.ReportMetric(fl.Throughput, "floor-inv/s")
+		b.ReportMetric(w.Throughput, "gateway-inv/s")
+		b.ReportMetric(w.Throughput/fl.Throughput, "throughput-ratio")
+		b.ReportMetric(float64(fl.Latency.P50.Microseconds()), "floor-p50-µs")
+		b.ReportMetric(float64(w.Latency.P50.Microseconds()), "gateway-p50-µs")
+		b.ReportMetric(float64(w.Latency.P50)/float64(fl.Latency.P50), "p50-ratio")
+	}
+}

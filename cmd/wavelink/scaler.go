@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/wavelink/wavelink/services/clustermgr/local"
+	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/services/scaler"
+	"github.com/wavelink/wavelink/streams"
+)
+
+func newScalerCmd(g *globals) *cobra.Command {
+	var (
+		tick   time.Duration
+		logDir string
+	)
+	cmd := &cobra.Command{
+		Use:   "scaler",
+		Short: "Run the scaler with the local cluster manager (instances as processes on this machine)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger(os.Stderr)
+			if err != nil {
+				return err
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			nc, js, err := connect(ctx, g.natsURL, "wavelink-scaler")
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			reg, err := registry.Open(ctx, js)
+			if err != nil {
+				return err
+			}
+			watchCtx, stop := context.WithCancel(context.Background())
+			defer stop()
+			cache, err := reg.Watch(watchCtx)
+			if err != nil {
+				return err
+			}
+			if logDir != "" {
+				logDir, _ = filepath.Abs(logDir)
+			}
+			mgr, err := local.New(local.Config{Binary: exe, NATSURL: g.natsURL, LogDir: logDir, Logger: log,
+				ExtraArgs: []string{"--log-format", "json"}})
+			if err != nil {
+				return err
+			}
+			defer func() {
+				c, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				_ = mgr.Close(c)
+			}()
+			dl := streams.NewDeadLetterer(nc, js)
+			dl.OnError = func(err error) { log.Error().Err(err).Str("component", "deadletter").Msg("dead-lettering failed") }
+			go func() { _ = dl.Run(ctx) }()
+			sc, err := scaler.New(scaler.Config{Tick: tick, Logger: log, Registerer: prometheus.NewRegistry()}, nc, js, cache, mgr)
+			if err != nil {
+				return err
+			}
+			return sc.Run(ctx)
+		},
+	}
+	cmd.Flags().DurationVar(&tick, "tick", 2*time.Second, "decision interval")
+	cmd.Flags().StringVar(&logDir, "instance-logs", "", "folder for instance logs (default: the scaler's own log)")
+	return cmd
+}

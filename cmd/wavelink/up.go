@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/wavelink/wavelink/services/clustermgr/local"
+	"github.com/wavelink/wavelink/services/gateway"
+	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/services/scaler"
+	"github.com/wavelink/wavelink/streams"
+)
+
+type upOptions struct {
+	http       string
+	data       string
+	natsListen string
+	memory     bool
+	tick       time.Duration
+	topo       streams.Topology
+}
+
+func newUpCmd(g *globals) *cobra.Command {
+	o := upOptions{topo: streams.DefaultTopology()}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run all of WaveLink in one process: embedded NATS JetStream, gateway, scaler, local cluster manager, built-in functions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger(os.Stderr)
+			if err != nil {
+				return err
+			}
+			return runUp(cmd.Context(), o, log)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.http, "http", "127.0.0.1:8080", "gateway listen address")
+	f.StringVar(&o.data, "data", ".wavelink", "data folder: JetStream storage and instance logs")
+	f.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server, for instances and the CLI")
+	f.BoolVar(&o.memory, "memory", false, "keep JetStream in memory: nothing survives a restart")
+	f.DurationVar(&o.tick, "tick", 2*time.Second, "scaler decision interval")
+	f.Int64Var(&o.topo.InvokeMaxBytes, "queue-max-bytes", o.topo.InvokeMaxBytes, "invocation queue byte limit; past it new invocations are refused (503)")
+	f.DurationVar(&o.topo.ResultMaxAge, "result-ttl", o.topo.ResultMaxAge, "how long asynchronous results are kept")
+	f.DurationVar(&o.topo.DuplicateWindow, "dedup-window", o.topo.DuplicateWindow, "how long a CloudEvent id is remembered for de-duplication")
+	return cmd
+}
+
+// builtinSpecs are the functions `wavelink up` deploys when they are absent.
+func builtinSpecs() []registry.Spec {
+	return []registry.Spec{
+		{Name: "echo", Package: registry.Package{Builtin: "echo"}, Concurrency: 100, MaxInstances: 4, Timeout: registry.Duration(30 * time.Second)},
+		{Name: "trace", Package: registry.Package{Builtin: "trace"}, Concurrency: 4, MaxInstances: 20, Timeout: registry.Duration(5 * time.Minute)},
+	}
+}
+
+func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the wavelink binary for instances: %w", err)
+	}
+	if err := os.MkdirAll(o.data, 0o750); err != nil {
+		return fmt.Errorf("data folder %s: %w", o.data, err)
+	}
+	data, err := filepath.Abs(o.data)
+	if err != nil {
+		return err
+	}
+	srv, err := streams.StartServer(streams.ServerConfig{DataDir: data, Memory: o.memory, Listen: o.natsListen})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+	nc, err := srv.Connect("wavelink-up")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	o.topo.Memory = o.memory
+	setup, cancelSetup := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelSetup()
+	if err := streams.Ensure(setup, js, o.topo); err != nil {
+		return err
+	}
+	reg, err := registry.Open(setup, js)
+	if err != nil {
+		return err
+	}
+	for _, s := range builtinSpecs() {
+		if _, err := reg.Get(setup, s.Name); errors.Is(err, registry.ErrNotFound) {
+			if _, err := reg.Deploy(setup, s); err != nil {
+				return fmt.Errorf("deploy built-in %s: %w", s.Name, err)
+			}
+		} else if err != nil {
+			return err
+		}
+	}
+
+	// Components stop in reverse order of the data flow: the gateway first
+	// (its in-flight requests still get answers), then the scaler, then the
+	// instances (they finish what they hold), then NATS.
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	cache, err := reg.Watch(watchCtx)
+	if err != nil {
+		return err
+	}
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	mgr, err := local.New(local.Config{
+		Binary:    exe,
+		NATSURL:   srv.ClientURL(),
+		ExtraArgs: []string{"--log-format", "json", "--log-level", log.GetLevel().String()},
+		LogDir:    filepath.Join(data, "logs"),
+		Logger:    log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := mgr.Close(stopCtx); err != nil {
+			log.Error().Err(err).Str("component", "up").Msg("stopping instances")
+		}
+	}()
+
+	sc, err := scaler.New(scaler.Config{Tick: o.tick, Logger: log, Registerer: metrics}, nc, js, cache, mgr)
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(gateway.Config{Addr: o.http, Logger: log, Registerer: metrics}, nc, js, cache)
+	if err != nil {
+		return err
+	}
+	dl := streams.NewDeadLetterer(nc, js)
+	dl.OnError = func(err error) { log.Error().Err(err).Str("component", "deadletter").Msg("dead-lettering failed") }
+
+	background, stopBackground := context.WithCancel(context.Background())
+	scalerDone := make(chan error, 1)
+	go func() { scalerDone <- sc.Run(background) }()
+	dlDone := make(chan error, 1)
+	go func() { dlDone <- dl.Run(background) }()
+	defer func() {
+		stopBackground()
+		if err := <-scalerDone; err != nil {
+			log.Error().Err(err).Str("component", "scaler").Msg("scaler stopped")
+		}
+		<-dlDone
+	}()
+
+	gwDone := make(chan error, 1)
+	go func() { gwDone <- gw.ListenAndServe(ctx) }()
+	mode := "file storage in " + filepath.Join(data, "jetstream")
+	if o.memory {
+		mode = "memory storage"
+	}
+	fmt.Fprintf(os.Stdout, `WaveLink is up.
+  gateway:  http://%[1]s
+  NATS:     %[2]s (JetStream, %[3]s)
+  functions: echo, trace
+
+Try:
+  curl -s -X POST http://%[1]s/functions/echo -d 'hello, wavelink'
+  curl -s -X POST http://%[1]s/functions/trace -H 'requested_cpu: 50' -H 'requested_memory: 16'
+  curl -si -X POST http://%[1]s/functions/echo -H 'Prefer: respond-async' -d 'later'
+
+Ctrl-C stops it.
+`, o.http, srv.ClientURL(), mode)
+	err = <-gwDone
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	log.Info().Str("component", "up").Msg("shutting down")
+	return nil
+}
