@@ -143,3 +143,45 @@ func readResult(get func(k string) string, data []byte) (Result, error) {
 	}
 	return r, nil
 }
+
+// EncodeCompletionNATS writes the short notice an instance publishes on
+// wl.done.<fn> when an invocation is over: its id, outcome, track and run
+// time, and no data. Completions are counted on the hot path, so they carry
+// only what a counter needs; the full result goes to the caller.
+func EncodeCompletionNATS(r *Result, msg *nats.Msg) {
+	if msg.Header == nil {
+		msg.Header = make(nats.Header, 4)
+	}
+	w := newHeaderWriter(msg.Header, 4)
+	w.set(HeaderPrefix+ExtInvocation, r.InvocationID)
+	w.set(HeaderPrefix+ExtOutcome, string(r.Outcome))
+	if r.Track != "" {
+		w.set(HeaderPrefix+ExtTrack, r.Track)
+	}
+	w.set(HeaderPrefix+ExtDuration, strconv.FormatInt(r.Duration.Microseconds(), 10))
+	msg.Data = nil
+}
+
+// DecodeCompletionNATS reads a completion notice written by
+// EncodeCompletionNATS. Its error is a *FieldError naming the bad attribute.
+func DecodeCompletionNATS(h nats.Header) (Result, error) {
+	r := Result{
+		InvocationID: header(h, HeaderPrefix+ExtInvocation),
+		Outcome:      Outcome(header(h, HeaderPrefix+ExtOutcome)),
+		Track:        header(h, HeaderPrefix+ExtTrack),
+	}
+	if r.InvocationID == "" {
+		return Result{}, &FieldError{Field: ExtInvocation, Problem: "is required"}
+	}
+	if !r.Outcome.Valid() {
+		return Result{}, &FieldError{Field: ExtOutcome, Problem: "must be ok, error, crash or timeout, got " + quote(string(r.Outcome))}
+	}
+	if s := header(h, HeaderPrefix+ExtDuration); s != "" {
+		us, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || us < 0 || us > math.MaxInt64/int64(time.Microsecond) {
+			return Result{}, &FieldError{Field: ExtDuration, Problem: "must be a non-negative number of microseconds, got " + quote(s)}
+		}
+		r.Duration = time.Duration(us) * time.Microsecond
+	}
+	return r, nil
+}

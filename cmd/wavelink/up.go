@@ -27,6 +27,7 @@ type upOptions struct {
 	natsListen string
 	memory     bool
 	tick       time.Duration
+	debugAddr  string
 	topo       streams.Topology
 }
 
@@ -50,6 +51,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server, for instances and the CLI")
 	f.BoolVar(&o.memory, "memory", false, "keep JetStream in memory: nothing survives a restart")
 	f.DurationVar(&o.tick, "tick", 2*time.Second, "scaler decision interval")
+	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Go profiles (/debug/pprof/) on this address; off when empty")
 	f.Int64Var(&o.topo.InvokeMaxBytes, "queue-max-bytes", o.topo.InvokeMaxBytes, "invocation queue byte limit; past it new invocations are refused (503)")
 	f.DurationVar(&o.topo.ResultMaxAge, "result-ttl", o.topo.ResultMaxAge, "how long asynchronous results are kept")
 	f.DurationVar(&o.topo.DuplicateWindow, "dedup-window", o.topo.DuplicateWindow, "how long a CloudEvent id is remembered for de-duplication")
@@ -75,6 +77,11 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 	data, err := filepath.Abs(o.data)
 	if err != nil {
 		return err
+	}
+	if o.debugAddr != "" {
+		if err := serveProfiles(ctx, o.debugAddr, log); err != nil {
+			return err
+		}
 	}
 	srv, err := streams.StartServer(streams.ServerConfig{DataDir: data, Memory: o.memory, Listen: o.natsListen})
 	if err != nil {

@@ -230,6 +230,20 @@ func nextResult(t testing.TB, sub *nats.Subscription) (schemas.Result, *nats.Msg
 	return r, m
 }
 
+// nextCompletion waits for the next completion notice on sub.
+func nextCompletion(t testing.TB, sub *nats.Subscription) (schemas.Result, *nats.Msg) {
+	t.Helper()
+	m, err := sub.NextMsg(wait)
+	if err != nil {
+		t.Fatalf("no completion on %s: %v", sub.Subject, err)
+	}
+	r, err := schemas.DecodeCompletionNATS(m.Header)
+	if err != nil {
+		t.Fatalf("completion on %s: %v", sub.Subject, err)
+	}
+	return r, m
+}
+
 // subscribeDone subscribes to fn's completion notices.
 func subscribeDone(t testing.TB, e *env, fn string) *nats.Subscription {
 	t.Helper()

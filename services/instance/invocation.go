@@ -74,8 +74,7 @@ func (r *runtime) handle(msg jetstream.Msg) {
 	case len(a.body) <= r.maxAnswer:
 		res.ContentType, res.Data = a.contentType, a.body
 	}
-	done, err := r.publishResult(res, d.reply)
-	if err != nil {
+	if err := r.publishResult(res, d.reply); err != nil {
 		// The result is not out, so the invocation must not end here: a
 		// redelivery publishes it (on the last delivery the dead-letterer
 		// takes over).
@@ -99,7 +98,7 @@ func (r *runtime) handle(msg jetstream.Msg) {
 			l.Error().Err(err).Msg("term")
 		}
 	}
-	r.publishDone(done)
+	r.publishDone(res)
 }
 
 // reject ends a delivery that does not decode: the sync caller, if any, gets
@@ -128,14 +127,10 @@ func (r *runtime) reject(d delivery, decodeErr error) {
 		Attempt:      int(d.delivered),
 		Time:         r.now(),
 	}
-	var done nats.Header
 	if d.reply != "" {
-		var err error
-		if done, err = r.publishResult(res, d.reply); err != nil {
+		if err := r.publishResult(res, d.reply); err != nil {
 			log.Error().Err(err).Msg("answer to the caller not published")
 		}
-	} else {
-		done = resultHeader(res)
 	}
 	if err := streams.PublishDeadLetter(r.work, r.js, r.cfg.Function, h, d.msg.Data(), d.seq, reason, d.delivered); err != nil {
 		// Keep it until it can be stored: a later delivery tries again,
@@ -147,7 +142,7 @@ func (r *runtime) reject(d delivery, decodeErr error) {
 	if err := term(d.msg, reason); err != nil {
 		log.Error().Err(err).Msg("term")
 	}
-	r.publishDone(done)
+	r.publishDone(res)
 }
 
 // headerFold reads a NATS header whatever the case of its name: NATS
