@@ -130,14 +130,19 @@ func MeasureFloor(ctx context.Context, cfg FloorConfig) (Figures, error) {
 			return ctx.Err()
 		}
 	}
-	f, err := drive(ctx, "jetstream floor", cfg.InFlight, cfg.Duration, cfg.Serial, invoke)
-	return f, err
+	shared := func() (func(context.Context) error, func()) { return invoke, func() {} }
+	return drive(ctx, "jetstream floor", cfg.InFlight, cfg.Duration, cfg.Serial, shared)
 }
+
+// newCaller makes the call one worker repeats, and what releases it.
+type newCaller func() (call func(context.Context) error, release func())
 
 // drive runs a closed-loop throughput phase with inFlight workers for d, then
 // serial one-at-a-time calls for latency.
-func drive(ctx context.Context, name string, inFlight int, d time.Duration, serial int, call func(context.Context) error) (Figures, error) {
+func drive(ctx context.Context, name string, inFlight int, d time.Duration, serial int, newCall newCaller) (Figures, error) {
 	f := Figures{Name: name}
+	call, release := newCall()
+	defer release()
 	// Warm up: connections, caches, the first instance.
 	for i := 0; i < 50; i++ {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -155,6 +160,8 @@ func drive(ctx context.Context, name string, inFlight int, d time.Duration, seri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			call, release := newCall()
+			defer release()
 			for pctx.Err() == nil {
 				cctx, c := context.WithTimeout(ctx, 30*time.Second)
 				err := call(cctx)

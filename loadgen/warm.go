@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -29,35 +28,30 @@ func NewHTTPClient(conns int) *http.Client {
 }
 
 // MeasureWarm invokes the function synchronously through the gateway: a
-// closed-loop throughput phase with InFlight requests outstanding, then
-// one-at-a-time requests for latency. Every answer must be 200.
+// closed-loop throughput phase with InFlight requests outstanding, each
+// worker on its own keep-alive connection, then one-at-a-time requests for
+// latency. Every answer must be 200 with the payload echoed back.
 func MeasureWarm(ctx context.Context, cfg WarmConfig) (Figures, error) {
-	client := NewHTTPClient(cfg.InFlight)
-	defer client.CloseIdleConnections()
 	url := strings.TrimRight(cfg.Gateway, "/") + "/functions/" + cfg.Function
 	payload := bytes.Repeat([]byte("x"), cfg.PayloadBytes)
-	call := func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/octet-stream")
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		body, err := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s: %s", resp.Status, body)
-		}
-		if len(body) != len(payload) {
-			return fmt.Errorf("echo answered %d bytes for %d", len(body), len(payload))
-		}
-		return nil
+	if _, err := newRawPost(url, payload); err != nil {
+		return Figures{}, err
 	}
-	return drive(ctx, "gateway "+cfg.Function+" (warm)", cfg.InFlight, cfg.Duration, cfg.Serial, call)
+	newCall := func() (func(context.Context) error, func()) {
+		c, _ := newRawPost(url, payload, "Content-Type: application/octet-stream")
+		call := func(ctx context.Context) error {
+			status, n, err := c.do(ctx)
+			switch {
+			case err != nil:
+				return err
+			case status != 200:
+				return fmt.Errorf("%s answered %d", url, status)
+			case n != len(payload):
+				return fmt.Errorf("%s answered %d bytes for %d", url, n, len(payload))
+			}
+			return nil
+		}
+		return call, c.close
+	}
+	return drive(ctx, "gateway "+cfg.Function+" (warm)", cfg.InFlight, cfg.Duration, cfg.Serial, newCall)
 }

@@ -21,6 +21,7 @@ func newInstanceCmd(g *globals) *cobra.Command {
 		Short: "Run one instance of a function: pull its invocations, call it, publish results (run by cluster managers and Wavelets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			log, err := g.logger(os.Stderr)
 			if err != nil {
 				return err

@@ -15,7 +15,15 @@ import (
 
 func newLoadgenCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "loadgen", Short: "Drive load at WaveLink and measure it against floors taken in the same run"}
-	cmd.AddCommand(newLoadgenWarmCmd(), newLoadgenChaosCmd())
+	cmd.AddCommand(newLoadgenWarmCmd(), newLoadgenChaosCmd(), &cobra.Command{
+		Use:    "tcp-echo",
+		Short:  "Echo bytes on a loopback port (the peer of the process round-trip floor)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return loadgen.ServeTCPEcho(cmd.Context(), cmd.OutOrStdout())
+		},
+	})
 	return cmd
 }
 
@@ -37,6 +45,15 @@ func newLoadgenWarmCmd() *cobra.Command {
 				return fmt.Errorf("floor: %w", err)
 			}
 			fmt.Fprintln(out, fl)
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			rt, err := loadgen.MeasureProcessRoundTrip(ctx, cfg.Serial, exe, "loadgen", "tcp-echo")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%-28s one at a time: %s\n", "process round trip (TCP)", rt)
 			w, err := loadgen.MeasureWarm(ctx, cfg)
 			if err != nil {
 				return err
@@ -44,6 +61,8 @@ func newLoadgenWarmCmd() *cobra.Command {
 			fmt.Fprintln(out, w)
 			fmt.Fprintf(out, "throughput ratio (gateway / floor): %.2f\n", w.Throughput/fl.Throughput)
 			fmt.Fprintf(out, "p50 ratio (gateway / floor): %.2f\n", float64(w.Latency.P50)/float64(fl.Latency.P50))
+			fmt.Fprintf(out, "p50 ratio (gateway / (floor + 2 process round trips)): %.2f\n",
+				float64(w.Latency.P50)/float64(fl.Latency.P50+2*rt.P50))
 			return nil
 		},
 	}

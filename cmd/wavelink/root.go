@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -54,4 +55,14 @@ func (g *globals) logger(w io.Writer) (zerolog.Logger, error) {
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: want console or json", g.logFormat)
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// tuneGC makes the long-running processes (the platform and its instances)
+// collect garbage less often unless GOGC says otherwise: they allocate a
+// little per invocation and have memory to spare, and at the default a
+// tenth or more of their CPU goes to collection under load.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }

@@ -38,6 +38,7 @@ func newUpCmd(g *globals) *cobra.Command {
 		Short: "Run all of WaveLink in one process: embedded NATS JetStream, gateway, scaler, local cluster manager, built-in functions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			log, err := g.logger(os.Stderr)
 			if err != nil {
 				return err
