@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/wavelink/wavelink/schemas"
 )
@@ -38,6 +39,14 @@ type failer interface {
 func newFunctionRequest(ctx context.Context, url string, inv *schemas.Invocation) (*http.Request, error) {
 	h := make(http.Header, 8+len(inv.Header)+len(inv.Extensions))
 	body := schemas.EncodeInvocationHTTP(inv, h)
+	// A result keeps only the answer's body and Content-Type, so the answer
+	// must not be content-encoded: without the caller's Accept-Encoding the
+	// transport asks for gzip itself and decodes it.
+	for k := range h {
+		if strings.EqualFold(k, "Accept-Encoding") {
+			delete(h, k)
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("instance: request for invocation %s: %w", inv.ID, err)

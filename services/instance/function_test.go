@@ -64,3 +64,19 @@ func TestHandlerFunctionGivesUpWithTheContext(t *testing.T) {
 		t.Fatalf("error %v, want the context's", err)
 	}
 }
+
+func TestFunctionRequestLeavesContentEncodingToTheTransport(t *testing.T) {
+	inv := schemas.Invocation{ID: "i", Source: "/s", Type: "t", Header: http.Header{"Accept-Encoding": {"gzip"}, "accept-encoding": {"br"}, "X-Keep": {"1"}}}
+	req, err := newFunctionRequest(context.Background(), "http://127.0.0.1:1/", &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range req.Header {
+		if strings.EqualFold(k, "Accept-Encoding") {
+			t.Fatalf("Accept-Encoding forwarded: %v", req.Header)
+		}
+	}
+	if req.Header.Get("X-Keep") != "1" {
+		t.Fatalf("other headers lost: %v", req.Header)
+	}
+}
