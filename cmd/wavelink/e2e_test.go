@@ -295,3 +295,28 @@ func natsJS(t *testing.T, p *loadgen.Platform) jetstream.JetStream {
 	}
 	return js
 }
+
+func TestUpOnAnExternalNATSServer(t *testing.T) {
+	srv, err := streams.StartServer(streams.ServerConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown) // after the platform stops: cleanups run last-in first-out
+	p := startPlatform(t, "", "--nats-url", srv.ClientURL())
+	if a := post(t, p.GatewayURL()+"/functions/echo", []byte("outside")); a.status != http.StatusOK || a.body != "outside" {
+		t.Fatalf("echo over an external server: %d %q", a.status, a.body)
+	}
+	// The topology and the built-ins live on the external server.
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := streams.FunctionConsumer(context.Background(), js, "echo"); err != nil {
+		t.Fatalf("echo's consumer on the external server: %v", err)
+	}
+}

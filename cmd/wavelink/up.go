@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -25,6 +26,7 @@ type upOptions struct {
 	http       string
 	data       string
 	natsListen string
+	natsURL    string
 	memory     bool
 	tick       time.Duration
 	debugAddr  string
@@ -50,6 +52,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.http, "http", "127.0.0.1:8080", "gateway listen address")
 	f.StringVar(&o.data, "data", ".wavelink", "data folder: JetStream storage and instance logs")
 	f.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server, for instances and the CLI")
+	f.StringVar(&o.natsURL, "nats-url", "", "use this external NATS server (with JetStream) instead of the embedded one")
 	f.BoolVar(&o.memory, "memory", false, "keep JetStream in memory: nothing survives a restart")
 	f.DurationVar(&o.tick, "tick", 2*time.Second, "scaler decision interval")
 	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Go profiles (/debug/pprof/) on this address; off when empty")
@@ -84,14 +87,31 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 			return err
 		}
 	}
-	srv, err := streams.StartServer(streams.ServerConfig{DataDir: data, Memory: o.memory, Listen: o.natsListen})
-	if err != nil {
-		return err
-	}
-	defer srv.Shutdown()
-	nc, err := srv.Connect("wavelink-up")
-	if err != nil {
-		return err
+	// NATS: the embedded server, or an external one when --nats-url is set.
+	var (
+		nc       *nats.Conn
+		natsURL  = o.natsURL
+		natsNote string
+	)
+	if natsURL == "" {
+		srv, err := streams.StartServer(streams.ServerConfig{DataDir: data, Memory: o.memory, Listen: o.natsListen})
+		if err != nil {
+			return err
+		}
+		defer srv.Shutdown()
+		if nc, err = srv.Connect("wavelink-up"); err != nil {
+			return err
+		}
+		natsURL = srv.ClientURL()
+		natsNote = "embedded, file storage in " + filepath.Join(data, "jetstream")
+		if o.memory {
+			natsNote = "embedded, memory storage"
+		}
+	} else {
+		if nc, _, err = connect(ctx, natsURL, "wavelink-up", nats.MaxReconnects(-1)); err != nil {
+			return err
+		}
+		natsNote = "external"
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
@@ -132,7 +152,7 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 
 	mgr, err := local.New(local.Config{
 		Binary:    exe,
-		NATSURL:   srv.ClientURL(),
+		NATSURL:   natsURL,
 		ExtraArgs: []string{"--log-format", "json", "--log-level", log.GetLevel().String()},
 		LogDir:    filepath.Join(data, "logs"),
 		Logger:    log,
@@ -174,10 +194,6 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 
 	gwDone := make(chan error, 1)
 	go func() { gwDone <- gw.ListenAndServe(ctx) }()
-	mode := "file storage in " + filepath.Join(data, "jetstream")
-	if o.memory {
-		mode = "memory storage"
-	}
 	fmt.Fprintf(os.Stdout, `WaveLink is up.
   gateway:  http://%[1]s
   NATS:     %[2]s (JetStream, %[3]s)
@@ -189,7 +205,7 @@ Try:
   curl -si -X POST http://%[1]s/functions/echo -H 'Prefer: respond-async' -d 'later'
 
 Ctrl-C stops it.
-`, o.http, srv.ClientURL(), mode)
+`, o.http, natsURL, natsNote)
 	err = <-gwDone
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("gateway: %w", err)
