@@ -7,11 +7,14 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/streams"
 )
 
 // connect opens a client connection to the NATS server at url. It fails
 // fast with a message naming the URL when nothing answers there.
-func connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream, error) {
+func connect(url, name string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream, error) {
 	opts = append([]nats.Option{nats.Name(name), nats.Timeout(5 * time.Second)}, opts...)
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
@@ -22,6 +25,34 @@ func connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.
 		nc.Close()
 		return nil, nil, fmt.Errorf("JetStream at %s: %w", url, err)
 	}
-	_ = ctx
 	return nc, js, nil
+}
+
+// watchSpecs creates WaveLink's streams and buckets on js if they are
+// missing (with the default sizes; existing ones are left as they are
+// configured), then returns a cache of the function specs kept current until
+// stop is called. The roles run apart (gateway, scaler) start with it, so
+// either may be the first to reach a new NATS server.
+func watchSpecs(ctx context.Context, js jetstream.JetStream) (cache *registry.Cache, stop func(), err error) {
+	if err := ensureTopology(ctx, js); err != nil {
+		return nil, nil, err
+	}
+	reg, err := registry.Open(ctx, js)
+	if err != nil {
+		return nil, nil, err
+	}
+	watchCtx, cancel := context.WithCancel(context.Background())
+	if cache, err = reg.Watch(watchCtx); err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return cache, cancel, nil
+}
+
+// ensureTopology creates the streams and buckets that do not exist yet.
+func ensureTopology(ctx context.Context, js jetstream.JetStream) error {
+	if _, err := js.Stream(ctx, streams.StreamInvoke); err == nil {
+		return nil // made by whoever came first, perhaps with other sizes
+	}
+	return streams.Ensure(ctx, js, streams.DefaultTopology())
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -318,5 +319,77 @@ func TestUpOnAnExternalNATSServer(t *testing.T) {
 	}
 	if _, err := streams.FunctionConsumer(context.Background(), js, "echo"); err != nil {
 		t.Fatalf("echo's consumer on the external server: %v", err)
+	}
+}
+
+// startRole runs one role of the binary against a NATS server and stops it
+// (SIGTERM, then SIGKILL) when the test ends.
+func startRole(t *testing.T, natsURL string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(wavelinkBinary(t), append(args, "--nats", natsURL, "--log-format", "json")...)
+	logPath := filepath.Join(t.TempDir(), args[0]+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+		_ = logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("%s log:\n%s", args[0], tail(b, 4<<10))
+		}
+	})
+}
+
+func TestRolesRunApart(t *testing.T) {
+	srv, err := streams.StartServer(streams.ServerConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	addr := freeAddr(t)
+	startRole(t, srv.ClientURL(), "scaler", "--tick", "500ms")
+	startRole(t, srv.ClientURL(), "gateway", "--http", addr)
+	p := &loadgen.Platform{HTTP: addr}
+	// The roles create the topology; wait until the gateway answers.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(p.GatewayURL() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway not healthy: %v", err)
+		}
+	}
+	cmd := exec.Command(wavelinkBinary(t), "fn", "deploy", "apart", "--package", "builtin:echo", "--nats", srv.ClientURL())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("deploy: %v: %s", err, out)
+	}
+	var a answer
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		// The gateway learns of the function through its registry watch.
+		if a = post(t, p.GatewayURL()+"/functions/apart", []byte("apart")); a.status != http.StatusNotFound {
+			break
+		}
+	}
+	if a.status != http.StatusOK || a.body != "apart" {
+		t.Fatalf("invoke through separate roles: %d %q", a.status, a.body)
 	}
 }

@@ -100,7 +100,7 @@ func newFnDeployCmd(g *globals) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
-			nc, js, err := connect(ctx, g.natsURL, "wavelink-fn")
+			nc, js, err := connect(g.natsURL, "wavelink-fn")
 			if err != nil {
 				return err
 			}
@@ -141,7 +141,7 @@ func newFnLsCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
-			nc, js, err := connect(ctx, g.natsURL, "wavelink-fn")
+			nc, js, err := connect(g.natsURL, "wavelink-fn")
 			if err != nil {
 				return err
 			}
@@ -183,7 +183,7 @@ func newFnRmCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			nc, js, err := connect(ctx, g.natsURL, "wavelink-fn")
+			nc, js, err := connect(g.natsURL, "wavelink-fn")
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wavelink/wavelink/services/gateway"
-	"github.com/wavelink/wavelink/services/registry"
 )
 
 func newGatewayCmd(g *globals) *cobra.Command {
@@ -24,21 +23,16 @@ func newGatewayCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			nc, js, err := connect(ctx, g.natsURL, "wavelink-gateway")
+			nc, js, err := connect(g.natsURL, "wavelink-gateway")
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			reg, err := registry.Open(ctx, js)
+			cache, stop, err := watchSpecs(ctx, js)
 			if err != nil {
 				return err
 			}
-			watchCtx, stop := context.WithCancel(context.Background())
 			defer stop()
-			cache, err := reg.Watch(watchCtx)
-			if err != nil {
-				return err
-			}
 			cfg.Logger = log
 			cfg.Registerer = prometheus.NewRegistry()
 			gw, err := gateway.New(cfg, nc, js, cache)

@@ -42,7 +42,7 @@ func newInstanceCmd(g *globals) *cobra.Command {
 				}
 			}
 			ctx := cmd.Context()
-			nc, js, err := connect(ctx, g.natsURL, "wavelink-instance-"+cfg.ID, nats.MaxReconnects(-1))
+			nc, js, err := connect(g.natsURL, "wavelink-instance-"+cfg.ID, nats.MaxReconnects(-1))
 			if err != nil {
 				return err
 			}

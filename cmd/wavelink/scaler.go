@@ -10,15 +10,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wavelink/wavelink/services/clustermgr/local"
-	"github.com/wavelink/wavelink/services/registry"
 	"github.com/wavelink/wavelink/services/scaler"
 	"github.com/wavelink/wavelink/streams"
 )
 
 func newScalerCmd(g *globals) *cobra.Command {
 	var (
-		tick   time.Duration
-		logDir string
+		tick      time.Duration
+		logDir    string
+		debugAddr string
 	)
 	cmd := &cobra.Command{
 		Use:   "scaler",
@@ -34,21 +34,16 @@ func newScalerCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			nc, js, err := connect(ctx, g.natsURL, "wavelink-scaler")
+			nc, js, err := connect(g.natsURL, "wavelink-scaler")
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			reg, err := registry.Open(ctx, js)
+			cache, stop, err := watchSpecs(ctx, js)
 			if err != nil {
 				return err
 			}
-			watchCtx, stop := context.WithCancel(context.Background())
 			defer stop()
-			cache, err := reg.Watch(watchCtx)
-			if err != nil {
-				return err
-			}
 			if logDir != "" {
 				logDir, _ = filepath.Abs(logDir)
 			}
@@ -65,7 +60,13 @@ func newScalerCmd(g *globals) *cobra.Command {
 			dl := streams.NewDeadLetterer(nc, js)
 			dl.OnError = func(err error) { log.Error().Err(err).Str("component", "deadletter").Msg("dead-lettering failed") }
 			go func() { _ = dl.Run(ctx) }()
-			sc, err := scaler.New(scaler.Config{Tick: tick, Logger: log, Registerer: prometheus.NewRegistry()}, nc, js, cache, mgr)
+			metrics := prometheus.NewRegistry()
+			if debugAddr != "" {
+				if err := serveDebug(ctx, debugAddr, metrics, log); err != nil {
+					return err
+				}
+			}
+			sc, err := scaler.New(scaler.Config{Tick: tick, Logger: log, Registerer: metrics}, nc, js, cache, mgr)
 			if err != nil {
 				return err
 			}
@@ -73,6 +74,7 @@ func newScalerCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&tick, "tick", 2*time.Second, "decision interval")
+	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve metrics (/metrics) and Go profiles on this address; off when empty")
 	cmd.Flags().StringVar(&logDir, "instance-logs", "", "folder for instance logs (default: the scaler's own log)")
 	return cmd
 }

@@ -55,7 +55,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.natsURL, "nats-url", "", "use this external NATS server (with JetStream) instead of the embedded one")
 	f.BoolVar(&o.memory, "memory", false, "keep JetStream in memory: nothing survives a restart")
 	f.DurationVar(&o.tick, "tick", 2*time.Second, "scaler decision interval")
-	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Go profiles (/debug/pprof/) on this address; off when empty")
+	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Go profiles (/debug/pprof/) and metrics on this address; off when empty")
 	f.Int64Var(&o.topo.InvokeMaxBytes, "queue-max-bytes", o.topo.InvokeMaxBytes, "invocation queue byte limit; past it new invocations are refused (503)")
 	f.DurationVar(&o.topo.ResultMaxAge, "result-ttl", o.topo.ResultMaxAge, "how long asynchronous results are kept")
 	f.DurationVar(&o.topo.DuplicateWindow, "dedup-window", o.topo.DuplicateWindow, "how long a CloudEvent id is remembered for de-duplication")
@@ -82,11 +82,6 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if o.debugAddr != "" {
-		if err := serveProfiles(ctx, o.debugAddr, log); err != nil {
-			return err
-		}
-	}
 	// NATS: the embedded server, or an external one when --nats-url is set.
 	var (
 		nc       *nats.Conn
@@ -108,7 +103,7 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 			natsNote = "embedded, memory storage"
 		}
 	} else {
-		if nc, _, err = connect(ctx, natsURL, "wavelink-up", nats.MaxReconnects(-1)); err != nil {
+		if nc, _, err = connect(natsURL, "wavelink-up", nats.MaxReconnects(-1)); err != nil {
 			return err
 		}
 		natsNote = "external"
@@ -149,6 +144,11 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if o.debugAddr != "" {
+		if err := serveDebug(ctx, o.debugAddr, metrics, log); err != nil {
+			return err
+		}
+	}
 
 	mgr, err := local.New(local.Config{
 		Binary:    exe,

@@ -10,6 +10,6 @@
 // keeps no package-level state, so the same code runs in the scaler, in
 // tests stepping a fake time, and in the simulator. It must never import
 // anything beyond the standard library's errors, fmt, math, slices, sort,
-// strconv, strings and time: no NATS, net, os or logging (imports_test.go
+// strconv, strings and time: no NATS, net, os or logging (internal/layering
 // enforces this).
 package policy

@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"net/http/pprof"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 )
 
-// serveProfiles serves Go's runtime profiles on addr until ctx ends.
-func serveProfiles(ctx context.Context, addr string, log zerolog.Logger) error {
+// serveDebug serves Go's runtime profiles (/debug/pprof/) and, when metrics
+// is not nil, its metrics (/metrics) on addr until ctx ends.
+func serveDebug(ctx context.Context, addr string, metrics prometheus.Gatherer, log zerolog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("--debug-addr %s: %w", addr, err)
@@ -21,9 +24,12 @@ func serveProfiles(ctx context.Context, addr string, log zerolog.Logger) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if metrics != nil {
+		mux.Handle("/metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
+	}
 	srv := &http.Server{Handler: mux}
 	go func() { _ = srv.Serve(ln) }()
 	go func() { <-ctx.Done(); _ = srv.Close() }()
-	log.Info().Str("component", "up").Str("addr", ln.Addr().String()).Msg("serving profiles")
+	log.Info().Str("addr", ln.Addr().String()).Msg("serving profiles and metrics")
 	return nil
 }
