@@ -115,11 +115,33 @@ func (t Topology) DLQStreamConfig() jetstream.StreamConfig {
 // wl_nodes. It is idempotent: running it again on the same server changes
 // nothing and loses nothing.
 func Ensure(ctx context.Context, js jetstream.JetStream, t Topology) error {
+	return apply(ctx, js, t, false)
+}
+
+// CreateMissing creates whichever of the streams and buckets do not exist
+// yet, and leaves existing ones as they are configured. Roles that start
+// apart call it, so whichever reaches a new server first (even at the same
+// moment as another) makes the topology, and sizes chosen by whoever made it
+// are kept.
+func CreateMissing(ctx context.Context, js jetstream.JetStream, t Topology) error {
+	return apply(ctx, js, t, true)
+}
+
+func apply(ctx context.Context, js jetstream.JetStream, t Topology, onlyMissing bool) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
 	for _, cfg := range []jetstream.StreamConfig{t.InvokeStreamConfig(), t.ResultStreamConfig(), t.DLQStreamConfig()} {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		var err error
+		if onlyMissing {
+			_, err = js.CreateStream(ctx, cfg)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				err = nil
+			}
+		} else {
+			_, err = js.CreateOrUpdateStream(ctx, cfg)
+		}
+		if err != nil {
 			return fmt.Errorf("streams: stream %s: %w", cfg.Name, err)
 		}
 	}
@@ -128,7 +150,16 @@ func Ensure(ctx context.Context, js jetstream.JetStream, t Topology) error {
 		{Bucket: BucketNodes, Description: "WaveLink Wavelet status", Storage: jetstream.MemoryStorage, TTL: t.NodeTTL, History: 1},
 	}
 	for _, cfg := range buckets {
-		if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+		var err error
+		if onlyMissing {
+			_, err = js.CreateKeyValue(ctx, cfg)
+			if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				err = nil
+			}
+		} else {
+			_, err = js.CreateOrUpdateKeyValue(ctx, cfg)
+		}
+		if err != nil {
 			return fmt.Errorf("streams: bucket %s: %w", cfg.Bucket, err)
 		}
 	}

@@ -223,3 +223,57 @@ func TestStartServerRejectsBadConfig(t *testing.T) {
 		t.Fatal("a bad listen address was accepted")
 	}
 }
+
+func TestCreateMissingKeepsExistingSizesAndRacesSafely(t *testing.T) {
+	topo := streams.DefaultTopology()
+	topo.Memory = true
+	topo.InvokeMaxBytes = 12345
+	env := streamstest.Start(t, streamstest.Options{Topology: &topo})
+	ctx := ctxT(t)
+	// Two roles reaching the server at once, with default sizes.
+	errs := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		go func() { errs <- streams.CreateMissing(ctx, env.JS, streams.DefaultTopology()) }()
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := env.JS.Stream(ctx, streams.StreamInvoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CachedInfo().Config.MaxBytes; got != 12345 {
+		t.Fatalf("WL_INVOKE byte limit %d after CreateMissing, want the existing 12345", got)
+	}
+}
+
+func TestCreateMissingOnAnEmptyServer(t *testing.T) {
+	srv, err := streams.StartServer(streams.ServerConfig{Memory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	nc, err := srv.Connect("t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := ctxT(t)
+	errs := make(chan error, 3)
+	for i := 0; i < 3; i++ {
+		go func() { errs <- streams.CreateMissing(ctx, js, streams.DefaultTopology()) }()
+	}
+	for i := 0; i < 3; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent CreateMissing: %v", err)
+		}
+	}
+	for _, b := range []string{streams.BucketFunctions, streams.BucketNodes} {
+		if _, err := js.KeyValue(ctx, b); err != nil {
+			t.Errorf("bucket %s: %v", b, err)
+		}
+	}
+}

@@ -34,7 +34,7 @@ func connect(url, name string, opts ...nats.Option) (*nats.Conn, jetstream.JetSt
 // stop is called. The roles run apart (gateway, scaler) start with it, so
 // either may be the first to reach a new NATS server.
 func watchSpecs(ctx context.Context, js jetstream.JetStream) (cache *registry.Cache, stop func(), err error) {
-	if err := ensureTopology(ctx, js); err != nil {
+	if err := streams.CreateMissing(ctx, js, streams.DefaultTopology()); err != nil {
 		return nil, nil, err
 	}
 	reg, err := registry.Open(ctx, js)
@@ -49,10 +49,3 @@ func watchSpecs(ctx context.Context, js jetstream.JetStream) (cache *registry.Ca
 	return cache, cancel, nil
 }
 
-// ensureTopology creates the streams and buckets that do not exist yet.
-func ensureTopology(ctx context.Context, js jetstream.JetStream) error {
-	if _, err := js.Stream(ctx, streams.StreamInvoke); err == nil {
-		return nil // made by whoever came first, perhaps with other sizes
-	}
-	return streams.Ensure(ctx, js, streams.DefaultTopology())
-}
