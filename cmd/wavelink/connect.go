@@ -48,4 +48,3 @@ func watchSpecs(ctx context.Context, js jetstream.JetStream) (cache *registry.Ca
 	}
 	return cache, cancel, nil
 }
-
