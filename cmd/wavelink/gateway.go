@@ -39,6 +39,7 @@ func newGatewayCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer func() { _ = gw.Close() }()
 			if err := gw.ListenAndServe(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				return err
 			}

@@ -176,6 +176,7 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer func() { _ = gw.Close() }()
 	dl := streams.NewDeadLetterer(nc, js)
 	dl.OnError = func(err error) { log.Error().Err(err).Str("component", "deadletter").Msg("dead-lettering failed") }
 

@@ -27,7 +27,12 @@ func runClients(b *testing.B, n int, call func(client int) error) ([]time.Durati
 	var next atomic.Int64
 	lat := make([][]time.Duration, benchClients)
 	var wg sync.WaitGroup
-	var failed atomic.Value
+	// The first error; an atomic.Value would panic on a second error of
+	// another type (*url.Error after *httpError, say).
+	var (
+		failOnce sync.Once
+		failed   error
+	)
 	start := time.Now()
 	for c := range benchClients {
 		wg.Add(1)
@@ -36,7 +41,7 @@ func runClients(b *testing.B, n int, call func(client int) error) ([]time.Durati
 			for next.Add(1) <= int64(n) {
 				t0 := time.Now()
 				if err := call(c); err != nil {
-					failed.Store(err)
+					failOnce.Do(func() { failed = err })
 					return
 				}
 				lat[c] = append(lat[c], time.Since(t0))
@@ -45,8 +50,8 @@ func runClients(b *testing.B, n int, call func(client int) error) ([]time.Durati
 	}
 	wg.Wait()
 	wall := time.Since(start)
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
+	if failed != nil {
+		b.Fatal(failed)
 	}
 	all := slices.Concat(lat...)
 	slices.Sort(all)

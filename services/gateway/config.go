@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ type Config struct {
 	// up at once.
 	SyncWait func(registry.Spec) time.Duration
 	// ResultPath is the URL path prefix of stored results; it starts and
-	// ends with '/'.
+	// ends with '/' and holds no character that needs URL escaping.
 	ResultPath string
 	// ShutdownTimeout bounds how long in-flight requests, including those
 	// waiting for synchronous results, may finish once ListenAndServe's
@@ -44,8 +45,8 @@ type Config struct {
 	// Logger receives one line per notable event (component=gateway).
 	Logger zerolog.Logger
 	// Registerer receives the gateway's metrics. If it is also a
-	// prometheus.Gatherer, /metrics serves it; nil means a registry of the
-	// gateway's own.
+	// prometheus.Gatherer, /metrics serves it; otherwise /metrics serves
+	// prometheus.DefaultGatherer. Nil means a registry of the gateway's own.
 	Registerer prometheus.Registerer
 }
 
@@ -97,6 +98,10 @@ func (c Config) Validate() error {
 		return bad("SyncWait", "is required")
 	case len(c.ResultPath) < 3 || c.ResultPath[0] != '/' || !strings.HasSuffix(c.ResultPath, "/"):
 		return bad("ResultPath", "must start and end with '/' and name a folder, got %q", c.ResultPath)
+	case (&url.URL{Path: c.ResultPath}).EscapedPath() != c.ResultPath:
+		// The id is cut from the escaped request path at len(ResultPath),
+		// and Location is ResultPath plus the escaped id.
+		return bad("ResultPath", "must need no URL escaping, got %q", c.ResultPath)
 	case c.ShutdownTimeout <= 0:
 		return bad("ShutdownTimeout", "must be positive, got %s", c.ShutdownTimeout)
 	}

@@ -25,6 +25,9 @@ func TestConfigValidate(t *testing.T) {
 		{"result path over a route", func(c *Config) { c.ResultPath = "/functions/" }, "ResultPath"},
 		{"result path above a route", func(c *Config) { c.ResultPath = "/ev/" }, ""},
 		{"root result path", func(c *Config) { c.ResultPath = "/" }, "ResultPath"},
+		{"result path that needs escaping", func(c *Config) { c.ResultPath = "/my results/" }, "ResultPath"},
+		{"result path with a percent sign", func(c *Config) { c.ResultPath = "/r%41/" }, "ResultPath"},
+		{"result path with safe punctuation", func(c *Config) { c.ResultPath = "/v1/results~x/" }, ""},
 		{"negative shutdown timeout", func(c *Config) { c.ShutdownTimeout = -time.Second }, "ShutdownTimeout"},
 	}
 	for _, tc := range tests {

@@ -52,6 +52,7 @@ func (g *Gateway) await(w http.ResponseWriter, r *http.Request, spec registry.Sp
 		writeError(w, &httpError{code: http.StatusGatewayTimeout, function: fn, invocation: wt.id,
 			msg: fmt.Sprintf("no result within %s; invocation %q stays queued and will run", bound, wt.id)})
 	case <-g.stop:
+		g.m.syncWait.Observe(time.Since(start).Seconds())
 		writeError(w, &httpError{code: http.StatusServiceUnavailable, function: fn, invocation: wt.id,
 			msg: fmt.Sprintf("the gateway is shutting down; invocation %q stays queued and will run", wt.id)})
 	}

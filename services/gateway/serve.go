@@ -35,7 +35,8 @@ func (g *Gateway) ListenAndServe(ctx context.Context) error {
 // are answered 503 (their invocations stay queued) and their connections
 // closed. It returns nil after a graceful shutdown, an error wrapping
 // context.DeadlineExceeded when requests had to be cut off, ErrClosed after
-// Close, or the server's error.
+// Close, or the server's error (for instance a failed listener; every
+// connection is closed before Serve returns it).
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	if g.closed.Load() {
 		_ = ln.Close()
@@ -47,6 +48,9 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	g.log.Info().Str("addr", ln.Addr().String()).Msg("serving")
 	select {
 	case err := <-errc:
+		// The listener failed; connections already accepted would otherwise
+		// go on being served after Serve returns.
+		_ = srv.Close()
 		return fmt.Errorf("gateway: serve on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}

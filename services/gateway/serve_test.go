@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +171,9 @@ func TestShutdownCutsOffRequestsPastTheTimeout(t *testing.T) {
 	if a.err != nil || a.code != http.StatusServiceUnavailable {
 		t.Errorf("cut-off request answered %d (%v), want 503", a.code, a.err)
 	}
+	if n := counterValue(t, f.gw, "wavelink_gateway_sync_wait_seconds_count"); n != 1 {
+		t.Errorf("sync waits observed %v, want 1: the cut-off wait counts too", n)
+	}
 }
 
 func TestH2C(t *testing.T) {
@@ -217,5 +222,47 @@ func TestServeAfterClose(t *testing.T) {
 	}
 	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
 		t.Error("the listener was left open")
+	}
+}
+
+func TestServeErrorClosesOpenConnections(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- f.gw.Serve(context.Background(), ln) }()
+	// A keep-alive connection that has been served once.
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("first answer: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+
+	_ = ln.Close() // the listener fails under Serve
+	select {
+	case err := <-errc:
+		if err == nil {
+			t.Fatal("Serve returned nil after its listener failed")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after its listener failed")
+	}
+	// Serve has returned: nothing may still be served.
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := br.ReadByte(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read on a connection after Serve returned: %v, want it closed", err)
 	}
 }
