@@ -69,7 +69,7 @@ func (s *Scaler) poke(ctx context.Context, fn string) {
 			return
 		}
 	}
-	fs := s.state(fn)
+	fs := s.state(spec)
 	if fs.policy.Desired() > 0 {
 		return
 	}

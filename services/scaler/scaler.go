@@ -52,6 +52,9 @@ type Scaler struct {
 
 // fnState is what the scaler keeps of one function.
 type fnState struct {
+	// spec is the function's spec as last seen, kept to scale it to zero
+	// once it is removed.
+	spec   registry.Spec
 	policy policy.State
 	// asked is the count the cluster manager last accepted, -1 before any.
 	asked     int

@@ -126,9 +126,10 @@ func TestPokeRetriesAfterAFailedScale(t *testing.T) {
 	h.mgr.setFail("flaky", errors.New("cluster manager down"))
 	h.invoke("flaky", 1)
 	h.awaitCounts(s, "flaky", 1, 0)
-	// The failed poke re-arms the function: wait until it has.
+	// The failed poke re-arms the function: wait until it failed (counted
+	// before the re-arm), then until it has re-armed.
 	deadline := time.Now().Add(wait)
-	for c, _ := s.signals.lookup("flaky"); !c.atZero.Load(); {
+	for c, _ := s.signals.lookup("flaky"); !c.atZero.Load() || !pokeFailed(t, h, "flaky"); {
 		if time.Now().After(deadline) {
 			t.Fatal("a failed poke did not re-arm the function")
 		}
@@ -139,6 +140,13 @@ func TestPokeRetriesAfterAFailedScale(t *testing.T) {
 	if n := h.mgr.awaitScale(t, "flaky"); n != 1 {
 		t.Fatalf("second poke asked for %d, want 1", n)
 	}
+}
+
+// pokeFailed reports whether a Scale of fn was counted as failed.
+func pokeFailed(t *testing.T, h *harness, fn string) bool {
+	t.Helper()
+	n, _ := metricValue(t, h.prom, "wavelink_scaler_scale_errors_total", fn)
+	return n > 0
 }
 
 func TestBacklogScalesUpAtTick(t *testing.T) {
@@ -300,6 +308,35 @@ func TestRemovedFunctionGoesToZero(t *testing.T) {
 		t.Fatalf("removed function: Scale(%d), want 0", n)
 	}
 	if c := seriesCount(t, reg, "wavelink_scaler_desired_instances"); c != 0 {
+		t.Fatalf("%d desired series after removal, want 0", c)
+	}
+}
+
+func TestRemovedFunctionRetriesTheScaleToZero(t *testing.T) {
+	h := newHarness(t, true)
+	spec := h.deploy("gone", 1, 2, 4)
+	specs := &staticSpecs{}
+	specs.set(spec)
+	s := h.newScaler(h.config(), specs)
+	if err := h.tick(s, tick); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := h.mgr.lastFor("gone"); n != 2 {
+		t.Fatalf("Scale(%d), want 2", n)
+	}
+	specs.set()
+	h.mgr.setFail("gone", errors.New("api server unavailable"))
+	if err := h.tick(s, tick); err == nil || !containsAll(err.Error(), "gone", "api server unavailable") {
+		t.Fatalf("tick error %v, want the failed scale to zero named", err)
+	}
+	h.mgr.setFail("gone", nil)
+	if err := h.tick(s, tick); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := h.mgr.lastFor("gone"); n != 0 {
+		t.Fatalf("removed function after a failed scale to zero: last Scale(%d), want the retry with 0", n)
+	}
+	if c := seriesCount(t, h.prom, "wavelink_scaler_desired_instances"); c != 0 {
 		t.Fatalf("%d desired series after removal, want 0", c)
 	}
 }
@@ -469,6 +506,19 @@ func TestRunStopsAndRefusesASecondRun(t *testing.T) {
 	tk := h.clock.tickers[0]
 	h.clock.mu.Unlock()
 	tk.c <- h.clock.Advance(tick)
+	deadline := time.Now().Add(wait)
+	for {
+		s.mu.Lock()
+		ticks := s.tickNo
+		s.mu.Unlock()
+		if ticks == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d ticks ran after one from the ticker, want 1", ticks)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	select {
 	case err := <-done:

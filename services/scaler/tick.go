@@ -11,10 +11,11 @@ import (
 )
 
 // Tick decides every deployed function at now and calls Scale for those
-// whose desired count changed or is due to be re-asserted. Run calls it on
-// each tick; tests call it with a fake time. Ticks are serialised. It
-// returns the per-function failures (bad spec, unreadable queue, refused
-// Scale) joined, after deciding every function it could.
+// whose desired count changed or is due to be re-asserted, and scales
+// removed functions to zero. Run calls it on each tick; tests call it with a
+// fake time. Ticks are serialised. It returns the per-function failures (bad
+// spec, unreadable queue, refused Scale) joined, after deciding every
+// function it could.
 func (s *Scaler) Tick(ctx context.Context, now time.Time) error {
 	s.tickMu.Lock()
 	defer s.tickMu.Unlock()
@@ -22,7 +23,7 @@ func (s *Scaler) Tick(ctx context.Context, now time.Time) error {
 	defer func() { s.metrics.tick.Observe(s.cfg.Clock.Now().Sub(start).Seconds()) }()
 
 	specs := s.specs.All()
-	work := s.gather(ctx, specs, now)
+	work, removeErr := s.gather(ctx, specs, now)
 	toRead := make([]string, 0, len(work))
 	for _, w := range work {
 		if w.read {
@@ -30,7 +31,7 @@ func (s *Scaler) Tick(ctx context.Context, now time.Time) error {
 		}
 	}
 	depths := s.readQueues(ctx, toRead)
-	return s.decide(ctx, now, work, depths)
+	return errors.Join(removeErr, s.decide(ctx, now, work, depths))
 }
 
 // item is one function's inputs to a tick.
@@ -43,8 +44,9 @@ type item struct {
 }
 
 // gather takes each function's counters and ready count, forgets removed
-// functions and picks the queues to read.
-func (s *Scaler) gather(ctx context.Context, specs []registry.Spec, now time.Time) []item {
+// functions and picks the queues to read. The error is that of forgetting
+// removed functions.
+func (s *Scaler) gather(ctx context.Context, specs []registry.Spec, now time.Time) ([]item, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tickNo++
@@ -52,13 +54,13 @@ func (s *Scaler) gather(ctx context.Context, specs []registry.Spec, now time.Tim
 	for _, spec := range specs {
 		current[spec.Name] = spec
 	}
-	s.forgetRemoved(ctx, current)
+	removeErr := s.forgetRemoved(ctx, current)
 	s.specByName = current
 
 	work := make([]item, len(specs))
 	var idle []int
 	for i, spec := range specs {
-		fs := s.state(spec.Name)
+		fs := s.state(spec)
 		it := item{spec: spec, fs: fs, ready: s.mgr.Ready(spec.Name)}
 		if c, ok := s.signals.lookup(spec.Name); ok {
 			it.arrivals, it.completions = c.take()
@@ -82,19 +84,24 @@ func (s *Scaler) gather(ctx context.Context, specs []registry.Spec, now time.Tim
 		}
 		s.sweepPos = (s.sweepPos + n) % len(idle)
 	}
-	return work
+	return work, removeErr
 }
 
 // forgetRemoved drops the state of functions no longer deployed, and asks
-// for zero instances of those it had asked instances for. s.mu must be held.
-func (s *Scaler) forgetRemoved(ctx context.Context, current map[string]registry.Spec) {
+// for zero instances of those it had asked instances for; a function whose
+// Scale fails is kept, and tried again next tick. It returns those failures
+// joined. s.mu must be held.
+func (s *Scaler) forgetRemoved(ctx context.Context, current map[string]registry.Spec) error {
+	var errs []error
 	for fn, fs := range s.fns {
 		if _, ok := current[fn]; ok {
 			continue
 		}
-		if spec, ok := s.specByName[fn]; ok && fs.asked > 0 {
-			if err := s.mgr.Scale(ctx, spec, 0); err != nil {
+		if fs.asked > 0 {
+			if err := s.mgr.Scale(ctx, fs.spec, 0); err != nil {
+				s.metrics.scaleErrors.WithLabelValues(fn).Inc()
 				s.log.Error().Err(err).Str("function", fn).Msg("scale a removed function to zero")
+				errs = append(errs, fmt.Errorf("scaler: scale removed %s to 0: %w", fn, err))
 				continue // try again next tick
 			}
 			s.log.Info().Str("function", fn).Int("from", fs.asked).Int("to", 0).Str("reason", "function removed").Msg("scale")
@@ -103,15 +110,18 @@ func (s *Scaler) forgetRemoved(ctx context.Context, current map[string]registry.
 		s.metrics.forget(fn)
 	}
 	s.signals.retain(func(fn string) bool { _, ok := current[fn]; return ok })
+	return errors.Join(errs...)
 }
 
-// state returns the function's state, creating it. s.mu must be held.
-func (s *Scaler) state(fn string) *fnState {
-	fs, ok := s.fns[fn]
+// state returns the function's state, creating it, and records spec as its
+// latest. s.mu must be held.
+func (s *Scaler) state(spec registry.Spec) *fnState {
+	fs, ok := s.fns[spec.Name]
 	if !ok {
-		fs = &fnState{asked: -1, gauges: s.metrics.forFunction(fn)}
-		s.fns[fn] = fs
+		fs = &fnState{asked: -1, gauges: s.metrics.forFunction(spec.Name)}
+		s.fns[spec.Name] = fs
 	}
+	fs.spec = spec
 	return fs
 }
 

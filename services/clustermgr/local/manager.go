@@ -183,6 +183,11 @@ func (m *Manager) Close(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
+	select {
+	case <-m.done: // closed already: nothing is killed
+		return nil
+	default:
+	}
 	m.forceOnce.Do(func() { close(m.forceReq) })
 	<-m.done
 	return fmt.Errorf("clustermgr/local: close: instances were killed: %w", ctx.Err())

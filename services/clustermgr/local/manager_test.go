@@ -236,6 +236,14 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 		if err := h.m.Scale(t.Context(), registry.Spec{Name: "a"}, 1); !errors.Is(err, ErrClosed) {
 			t.Errorf("Scale after Close = %v, want ErrClosed", err)
 		}
+		// Closing again with a context already over kills nothing.
+		ended, cancel := context.WithCancel(t.Context())
+		cancel()
+		for range 20 {
+			if err := h.m.Close(ended); err != nil {
+				t.Fatalf("Close again after a clean close = %v, want nil", err)
+			}
+		}
 	})
 	t.Run("cut short", func(t *testing.T) {
 		t.Parallel()

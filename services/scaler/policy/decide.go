@@ -28,7 +28,7 @@ type Decision struct {
 // The desired count is ceil(average concurrency / (TargetUtilization ×
 // Limits.Concurrency)) over the stable window, bounded by the rate limits
 // relative to the ready instances. When the panic window's desired count
-// reaches PanicThreshold × ready, panic mode follows the panic window
+// reaches PanicThreshold × max(1, ready), panic mode follows the panic window
 // instead and never scales down; it ends once a stable window passes
 // without the condition. A function goes to zero only when the stable
 // window saw no work and none was seen for ScaleToZeroGrace. The result is

@@ -20,7 +20,8 @@ type Params struct {
 	// is at most StableWindow.
 	PanicWindow time.Duration
 	// PanicThreshold enters panic mode when the panic window's desired count
-	// is at least PanicThreshold × the ready instances (2.0 is 200%).
+	// is at least PanicThreshold × the ready instances, counted as at least
+	// one (2.0 is 200%).
 	PanicThreshold float64
 	// ScaleToZeroGrace is how long a function must have had no work (nothing
 	// queued or running, no arrival, no completion) before it goes to zero.
