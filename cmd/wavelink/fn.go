@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,6 +34,7 @@ func newFnDeployCmd(g *globals) *cobra.Command {
 		timeout     time.Duration
 		memory      int
 		concurrency int
+		noCheck     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy [NAME]",
@@ -51,6 +53,8 @@ func newFnDeployCmd(g *globals) *cobra.Command {
 				if s, err = registry.ParseSpec(b); err != nil {
 					return fmt.Errorf("%s: %w", file, err)
 				}
+				// Folders in a spec file are relative to the file.
+				s.Package = absPackage(s.Package, filepath.Dir(file))
 			}
 			// Flags given explicitly override the file.
 			f := cmd.Flags()
@@ -62,7 +66,7 @@ func newFnDeployCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				s.Package = p
+				s.Package = absPackage(p, ".")
 			}
 			if f.Changed("command") {
 				s.Command = command
@@ -98,6 +102,11 @@ func newFnDeployCmd(g *globals) *cobra.Command {
 			if file == "" && len(args) == 0 {
 				return fmt.Errorf("give a spec file (-f) or a function name")
 			}
+			if !noCheck {
+				if err := checkPackage(s); err != nil {
+					return fmt.Errorf("%w (deploy with --no-check if the package exists only where the platform runs)", err)
+				}
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
 			nc, js, err := connect(g.natsURL, "wavelink-fn")
@@ -129,7 +138,50 @@ func newFnDeployCmd(g *globals) *cobra.Command {
 	f.IntVar(&spec.MaxInstances, "max", 0, "maximum regular instances (default 10)")
 	f.IntVar(&spec.MaxDeliver, "max-deliver", 0, "deliveries before an invocation is dead-lettered (default 3)")
 	f.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE (repeatable)")
+	f.BoolVar(&noCheck, "no-check", false, "do not check that the package's folder and command exist on this machine")
 	return cmd
+}
+
+// checkPackage looks for a packaged function's files on this machine, where
+// `wavelink up` runs them: a root filesystem folder holding the command, or
+// an OCI image layout.
+func checkPackage(s registry.Spec) error {
+	switch s.Package.Kind() {
+	case "rootfs":
+		st, err := os.Stat(s.Package.RootFS)
+		if err != nil || !st.IsDir() {
+			return fmt.Errorf("package: root filesystem folder %s not found", s.Package.RootFS)
+		}
+		if len(s.Command) > 0 {
+			cmdPath := filepath.Join(s.Package.RootFS, s.Command[0])
+			st, err := os.Stat(cmdPath)
+			if err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+				return fmt.Errorf("command: %s is not an executable file in %s", s.Command[0], s.Package.RootFS)
+			}
+		}
+	case "oci":
+		if _, err := os.Stat(filepath.Join(s.Package.OCI, "index.json")); err != nil {
+			return fmt.Errorf("package: %s is not an OCI image layout (no index.json)", s.Package.OCI)
+		}
+	}
+	return nil
+}
+
+// absPackage makes a package's folder absolute, relative to base: instances
+// run on the platform's side, where the deployer's working folder means
+// nothing.
+func absPackage(p registry.Package, base string) registry.Package {
+	abs := func(dir string) string {
+		if dir == "" || filepath.IsAbs(dir) {
+			return dir
+		}
+		if a, err := filepath.Abs(filepath.Join(base, dir)); err == nil {
+			return a
+		}
+		return dir
+	}
+	p.RootFS, p.OCI = abs(p.RootFS), abs(p.OCI)
+	return p
 }
 
 func newFnLsCmd(g *globals) *cobra.Command {

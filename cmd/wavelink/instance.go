@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/nats-io/nats.go"
@@ -55,8 +56,17 @@ func newInstanceCmd(g *globals) *cobra.Command {
 	f.StringVar(&cfg.ID, "id", "", "instance id (default host-pid)")
 	f.StringVar(&cfg.Track, "track", "regular", "track: regular or emergency")
 	f.IntVar(&cfg.MinPending, "min-pending", 0, "take work only while at least this many invocations wait (emergency instances)")
-	f.StringVar(&cfg.WorkDir, "work-dir", "", "scratch folder for packaged functions (default a temporary folder)")
+	f.StringVar(&cfg.WorkDir, "work-dir", defaultWorkDir(), "folder for unpacked packages, shared by the instances of a machine")
 	f.IntVar(&readyFD, "ready-fd", 0, "file descriptor to write \"ready\" to once pulling")
 	_ = cmd.MarkFlagRequired("function")
 	return cmd
+}
+
+// defaultWorkDir is where instances unpack OCI packages when not told: the
+// user's cache folder, so that every instance of a machine shares one copy.
+func defaultWorkDir() string {
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "wavelink")
+	}
+	return filepath.Join(os.TempDir(), "wavelink-"+strconv.Itoa(os.Getuid()))
 }

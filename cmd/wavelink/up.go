@@ -153,7 +153,7 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 	mgr, err := local.New(local.Config{
 		Binary:    exe,
 		NATSURL:   natsURL,
-		ExtraArgs: []string{"--log-format", "json", "--log-level", log.GetLevel().String()},
+		ExtraArgs: []string{"--log-format", "json", "--log-level", log.GetLevel().String(), "--work-dir", data},
 		LogDir:    filepath.Join(data, "logs"),
 		Logger:    log,
 	})
