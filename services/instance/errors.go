@@ -20,7 +20,7 @@ var (
 	// failing to restart.
 	ErrGaveUp = errors.New("instance: function process keeps failing to start")
 	// ErrConsumer is returned by Run when the function's consumer goes away
-	// while the instance pulls from it.
+	// while the instance pulls from it, or pulling from it stops for good.
 	ErrConsumer = errors.New("instance: function consumer failed")
 	// ErrNoAnswer is wrapped by a function call that got no answer: the
 	// process died or the connection broke, or a built-in panicked. Such a

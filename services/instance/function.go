@@ -40,8 +40,9 @@ func newFunctionRequest(ctx context.Context, url string, inv *schemas.Invocation
 	h := make(http.Header, 8+len(inv.Header)+len(inv.Extensions))
 	body := schemas.EncodeInvocationHTTP(inv, h)
 	// A result keeps only the answer's body and Content-Type, so the answer
-	// must not be content-encoded: without the caller's Accept-Encoding the
-	// transport asks for gzip itself and decodes it.
+	// must not be content-encoded: without the caller's Accept-Encoding, and
+	// with the process transport's own compression off, nothing asks the
+	// function to encode it.
 	for k := range h {
 		if strings.EqualFold(k, "Accept-Encoding") {
 			delete(h, k)

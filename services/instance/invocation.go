@@ -34,16 +34,20 @@ func (r *runtime) handle(msg jetstream.Msg) {
 	} else {
 		r.log.Warn().Err(err).Msg("invocation without metadata; taken as its first delivery")
 	}
+	// The ack wait is renewed until the delivery is settled, not only while
+	// the function runs: storing the result or the dead letter can take
+	// seconds of retries, and past the ack wait the server would hand the
+	// invocation out again.
+	stop := r.keepAlive(msg)
+	defer stop()
 	inv, err := schemas.DecodeInvocationNATS(msg.Headers(), msg.Data())
 	if err != nil {
 		r.reject(d, err)
 		return
 	}
-	stop := r.keepAlive(msg)
 	start := r.now()
 	a := r.call(&inv)
 	took := r.now().Sub(start)
-	stop()
 	dec := decide(a.attempt, d.delivered, uint64(max(r.spec.MaxDeliver, 1)))
 	log := func() *zerolog.Logger { // built only off the hot path
 		l := r.log.With().Str("invocation", inv.ID).Uint64("attempt", d.delivered).Logger()

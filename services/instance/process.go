@@ -394,8 +394,9 @@ func (p *process) Err() error {
 	}
 }
 
-// Stop ends restarts, sends the process SIGTERM, and SIGKILL to its group
-// after the grace period. It returns when the process is gone.
+// Stop ends restarts, sends the process's group SIGTERM, and SIGKILL once
+// the process has exited or the grace period has passed. It returns when
+// the process is gone.
 func (p *process) Stop() {
 	p.stopOnce.Do(func() {
 		p.endLife()

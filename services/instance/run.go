@@ -22,6 +22,15 @@ import (
 // resultHeadroom is kept free in a result message for its headers.
 const resultHeadroom = 64 << 10
 
+// answerLimit is the largest answer body a result can carry on a
+// connection whose messages hold at most maxPayload bytes: what fits beside
+// the result's headers, and never more than is read of a packaged
+// function's answer (maxAnswerRead), so that an answer cut at that read
+// limit is refused rather than taken for a whole one.
+func answerLimit(maxPayload int64) int {
+	return min(max(int(maxPayload)-resultHeadroom, 1<<10), maxAnswerRead)
+}
+
 // flushTimeout bounds the last flush of acks when the instance stops.
 const flushTimeout = 5 * time.Second
 
@@ -39,8 +48,8 @@ const flushTimeout = 5 * time.Second
 // or has no consumer (jetstream.ErrConsumerNotFound), the built-in is
 // unknown (ErrUnknownBuiltin), the package cannot be prepared (bundle's
 // errors), the process cannot start (ErrBadCommand, ErrStart), keeps failing
-// to restart (ErrGaveUp), or the consumer goes away (ErrConsumer); in the
-// last two cases after finishing what it holds.
+// to restart (ErrGaveUp), or the consumer goes away or consuming from it
+// stops (ErrConsumer); in the last two cases after finishing what it holds.
 func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -146,7 +155,7 @@ func newRuntime(nc *nats.Conn, js jetstream.JetStream, spec registry.Spec, cfg C
 		now:       time.Now,
 		timeout:   spec.Timeout.D(),
 		progress:  progressInterval(streams.AckWait(spec.Timeout.D())),
-		maxAnswer: max(int(nc.MaxPayload())-resultHeadroom, 1<<10),
+		maxAnswer: answerLimit(nc.MaxPayload()),
 		work:      context.Background(),
 		slots:     make(chan struct{}, conc),
 		fatal:     make(chan error, 1),
@@ -183,6 +192,14 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 	case runErr = <-r.fatal:
 	case <-failed:
 		runErr = r.fn.(failer).Err()
+	case <-cc.Closed():
+		// The loop ended by itself after an error it could not get past
+		// (told to consumeError first): the instance can take no more work.
+		select {
+		case runErr = <-r.fatal:
+		default:
+			runErr = fmt.Errorf("%w: %s: consuming stopped", ErrConsumer, r.cfg.Function)
+		}
 	}
 	if runErr != nil {
 		r.log.Error().Err(runErr).Msg("instance failing")
@@ -200,7 +217,8 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 
 // consumeError is told of the consume loop's errors. Most are transient
 // (a missed heartbeat, a reconnect) and the loop recovers; a deleted
-// consumer ends the instance.
+// consumer ends the instance, and so does any error after which the loop
+// stops by itself (serve sees it closed).
 func (r *runtime) consumeError(_ jetstream.ConsumeContext, err error) {
 	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
 		select {

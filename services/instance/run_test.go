@@ -2,6 +2,7 @@ package instance
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wavelink/wavelink/schemas"
 	"github.com/wavelink/wavelink/services/instance/builtin"
@@ -80,9 +82,11 @@ func TestAsyncResultLandsInWLResult(t *testing.T) {
 }
 
 // tracker wraps a handler and records how many calls run at once and in
-// what order calls start and end.
+// what order calls start and end. With gate set, calls wait for it to be
+// closed before they go on to the handler.
 type tracker struct {
 	next http.Handler
+	gate chan struct{}
 
 	mu       sync.Mutex
 	running  int
@@ -104,6 +108,13 @@ func (tr *tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tr.events = append(tr.events, "end")
 		tr.mu.Unlock()
 	}()
+	if tr.gate != nil {
+		select {
+		case <-tr.gate:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	tr.next.ServeHTTP(w, r)
 }
 
@@ -112,7 +123,7 @@ func TestConcurrencyLimitMakesTwoRounds(t *testing.T) {
 	e := newEnv(t)
 	spec := e.deploy(t, registry.Spec{Name: "trace", Package: registry.Package{Builtin: "trace"}, Concurrency: n, Timeout: registry.Duration(5 * time.Second)})
 	h, _ := builtin.Lookup("trace")
-	tr := &tracker{next: h}
+	tr := &tracker{next: h, gate: make(chan struct{})}
 	done := subscribeDone(t, e, "trace")
 	startRuntime(t, e, spec, &handlerFunction{name: "trace", handler: tr})
 
@@ -120,6 +131,14 @@ func TestConcurrencyLimitMakesTwoRounds(t *testing.T) {
 		publish(t, e, invocation("trace", fmt.Sprintf("c-%d", i), nil,
 			map[string]string{builtin.HeaderRequestedCPU: "200", builtin.HeaderTraceMode: "sleep"}, ""))
 	}
+	// The first n calls are held at the gate, however slowly they arrive;
+	// the last must not start while they run.
+	eventually(t, "the first round running", func() bool { return tr.starting.Load() == n })
+	time.Sleep(100 * time.Millisecond)
+	if got := tr.starting.Load(); got != n {
+		t.Errorf("%d calls started while %d ran, want %d", got, n, n)
+	}
+	close(tr.gate)
 	for range n + 1 {
 		if note, _ := nextCompletion(t, done); note.Outcome != schemas.OutcomeOK {
 			t.Fatalf("completion %+v", comparable(note))
@@ -239,14 +258,20 @@ func TestTimeoutTerminates(t *testing.T) {
 func TestCancelFinishesHeldInvocations(t *testing.T) {
 	const n = 4
 	e := newEnv(t)
-	e.deploy(t, registry.Spec{Name: "work", Package: registry.Package{Builtin: "trace"}, Concurrency: n, Timeout: registry.Duration(5 * time.Second)})
-	inst := startRun(t, e, Config{Function: "work"})
+	spec := e.deploy(t, registry.Spec{Name: "work", Package: registry.Package{Builtin: "trace"}, Concurrency: n, Timeout: registry.Duration(5 * time.Second)})
+	h, _ := builtin.Lookup("trace")
+	tr := &tracker{next: h}
+	inst := startRuntime(t, e, spec, &handlerFunction{name: "trace", handler: tr})
 
 	for i := range n {
 		publish(t, e, invocation("work", fmt.Sprintf("w-%d", i), nil,
 			map[string]string{builtin.HeaderRequestedCPU: "300", builtin.HeaderTraceMode: "sleep"}, ""))
 	}
-	eventually(t, "all handed out", func() bool { return consumerInfo(t, e, "work").NumAckPending == n })
+	// Wait until the instance holds them all: the server counts an
+	// invocation as delivered (and ack-pending) before it reaches the
+	// instance, and one still on its way when the instance unsubscribes
+	// comes back only after the ack wait.
+	eventually(t, "all held", func() bool { return tr.starting.Load() == n })
 	if err := inst.stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -408,5 +433,110 @@ func TestInProgressKeepsLongInvocations(t *testing.T) {
 	}
 	if info := consumerInfo(t, e, "long"); info.NumRedelivered != 0 {
 		t.Errorf("%d redelivered while in progress", info.NumRedelivered)
+	}
+}
+
+// slowStore delays every JetStream publish of the runtime (results and dead
+// letters), as a busy server would.
+type slowStore struct {
+	jetstream.JetStream
+	delay time.Duration
+}
+
+func (s slowStore) PublishMsg(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	time.Sleep(s.delay)
+	return s.JetStream.PublishMsg(ctx, m, opts...)
+}
+
+// Storing the result here takes 700ms, well past the 300ms ack wait: the
+// runtime must keep telling the server the invocation is in progress until
+// it is settled, or the server hands it out again and it runs twice.
+func TestInProgressUntilTheResultIsStored(t *testing.T) {
+	const ackWait = 300 * time.Millisecond
+	e := newEnv(t)
+	spec := e.deploy(t, registry.Spec{Name: "slowstore", Package: registry.Package{Builtin: "echo"}, Concurrency: 2, Timeout: registry.Duration(5 * time.Second)})
+	cfg, err := spec.ConsumerParams().Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AckWait = ackWait
+	if _, err := e.JS.UpdateConsumer(testCtx(t), streams.StreamInvoke, cfg); err != nil {
+		t.Fatalf("shorten the ack wait: %v", err)
+	}
+	var calls atomic.Int64
+	fn := handlerFn("slowstore", func(w http.ResponseWriter, r *http.Request) { calls.Add(1) })
+	done := subscribeDone(t, e, "slowstore")
+	startRuntime(t, e, spec, fn, func(r *runtime) {
+		r.progress = progressInterval(ackWait)
+		r.js = slowStore{JetStream: r.js, delay: 700 * time.Millisecond}
+	})
+
+	publish(t, e, invocation("slowstore", "s-1", nil, nil, ""))
+	if note, _ := nextCompletion(t, done); note.Outcome != schemas.OutcomeOK {
+		t.Fatalf("completion %+v", comparable(note))
+	}
+	if err := noMore(done); err != nil {
+		t.Errorf("a redelivery ran again: %v", err)
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("%d calls for 1 invocation", got)
+	}
+	if info := consumerInfo(t, e, "slowstore"); info.NumRedelivered != 0 {
+		t.Errorf("%d redelivered while its result was being stored", info.NumRedelivered)
+	}
+}
+
+func TestAnswerLimit(t *testing.T) {
+	tests := []struct {
+		name       string
+		maxPayload int64
+		want       int
+	}{
+		{"default server", 8 << 20, 8<<20 - resultHeadroom},
+		{"tiny server", 1 << 10, 1 << 10},
+		// A server allowing 64 MB messages must not let an answer cut at
+		// the read limit pass for a whole one.
+		{"above the read limit", 64 << 20, maxAnswerRead},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := answerLimit(tc.maxPayload); got != tc.want {
+				t.Fatalf("answerLimit(%d) = %d, want %d", tc.maxPayload, got, tc.want)
+			}
+		})
+	}
+	cut := attempt{status: 200, body: make([]byte, maxAnswerRead+1), maxAnswer: answerLimit(64 << 20)}
+	if d := decide(cut, 1, 1); d.settle != settleTerm || d.outcome != schemas.OutcomeError {
+		t.Fatalf("an answer cut at the read limit: %+v, want an error", d)
+	}
+}
+
+// When the consume loop ends by itself (here its connection is closed; a
+// pull the server refuses ends it too), the instance can take no more work
+// and must say so, not wait for its context.
+func TestInstanceEndsWhenConsumingStops(t *testing.T) {
+	e := newEnv(t)
+	spec := e.deploy(t, echoSpec("echo"))
+	nc, err := e.Server.Connect("instance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := streams.FunctionConsumer(testCtx(t), js, "echo")
+	if err != nil {
+		t.Fatalf("consumer: %v", err)
+	}
+	log, _ := testLogger(t)
+	inst := startWith(t, func(ctx context.Context, ready func()) error {
+		cfg := Config{Function: "echo", ID: "test-1", Track: TrackRegular, Logger: log, Ready: ready}
+		return newRuntime(nc, js, spec, cfg, handlerFn("echo", func(http.ResponseWriter, *http.Request) {}), log).serve(ctx, cons)
+	})
+	nc.Close()
+	if err := inst.wait(t); !errors.Is(err, ErrConsumer) {
+		t.Fatalf("serve: %v, want ErrConsumer", err)
 	}
 }
