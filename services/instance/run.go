@@ -138,7 +138,6 @@ type runtime struct {
 	work  context.Context
 	slots chan struct{}
 	wg    sync.WaitGroup
-	fatal chan error // the consumer failed for good
 
 	served, failed atomic.Int64
 }
@@ -158,26 +157,17 @@ func newRuntime(nc *nats.Conn, js jetstream.JetStream, spec registry.Spec, cfg C
 		maxAnswer: answerLimit(nc.MaxPayload()),
 		work:      context.Background(),
 		slots:     make(chan struct{}, conc),
-		fatal:     make(chan error, 1),
 	}
 }
 
-// serve consumes until ctx ends or the function or consumer fails, then
-// drains.
+// serve pulls until ctx ends or the function or consumer fails, then lets
+// every invocation it holds finish.
 func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
-	opts := []jetstream.PullConsumeOpt{
-		jetstream.PullMaxMessages(cap(r.slots)),
-		jetstream.PullPriorityGroup(streams.PriorityGroup),
-		jetstream.ConsumeErrHandler(r.consumeError),
-	}
-	if r.cfg.MinPending > 0 {
-		opts = append(opts, jetstream.PullMinPending(r.cfg.MinPending))
-	}
 	r.work = context.WithoutCancel(ctx)
-	cc, err := cons.Consume(r.receive, opts...)
-	if err != nil {
-		return fmt.Errorf("%w: consume %s: %v", ErrConsumer, r.cfg.Function, err)
-	}
+	pullCtx, stopPulling := context.WithCancel(ctx)
+	defer stopPulling()
+	pulled := make(chan error, 1)
+	go func() { pulled <- r.pull(pullCtx, cons) }()
 	r.log.Info().Msg("instance ready")
 	if r.cfg.Ready != nil {
 		r.cfg.Ready()
@@ -187,26 +177,24 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 		failed = f.Failed()
 	}
 	var runErr error
+	pulling := true
 	select {
 	case <-ctx.Done():
-	case runErr = <-r.fatal:
 	case <-failed:
 		runErr = r.fn.(failer).Err()
-	case <-cc.Closed():
-		// The loop ended by itself after an error it could not get past
-		// (told to consumeError first): the instance can take no more work.
-		select {
-		case runErr = <-r.fatal:
-		default:
-			runErr = fmt.Errorf("%w: %s: consuming stopped", ErrConsumer, r.cfg.Function)
-		}
+	case runErr = <-pulled:
+		// Pulling ended by itself: the consumer is gone or the connection
+		// closed, and the instance can take no more work.
+		pulling = false
 	}
 	if runErr != nil {
 		r.log.Error().Err(runErr).Msg("instance failing")
 	}
 	r.log.Info().Msg("instance draining")
-	cc.Drain()
-	<-cc.Closed()
+	stopPulling()
+	if pulling {
+		<-pulled
+	}
 	r.wg.Wait()
 	if err := r.nc.FlushTimeout(flushTimeout); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		r.log.Warn().Err(err).Msg("flush acks")
@@ -215,44 +203,73 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 	return runErr
 }
 
-// consumeError is told of the consume loop's errors. Most are transient
-// (a missed heartbeat, a reconnect) and the loop recovers; a deleted
-// consumer ends the instance, and so does any error after which the loop
-// stops by itself (serve sees it closed).
-func (r *runtime) consumeError(_ jetstream.ConsumeContext, err error) {
-	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
-		select {
-		case r.fatal <- fmt.Errorf("%w: %s: %v", ErrConsumer, r.cfg.Function, err):
-		default:
-		}
-		return
-	}
-	r.log.Warn().Err(err).Msg("consume")
-}
+// pullWait bounds one pull request: an idle instance renews its request this
+// often, and a draining one stops within it.
+const pullWait = time.Second
 
-// receive runs on the NATS delivery goroutine. It waits for a free slot,
-// keeping the message's ack wait from running out meanwhile, and hands the
-// message to its own goroutine.
-func (r *runtime) receive(msg jetstream.Msg) {
-	select {
-	case r.slots <- struct{}{}:
-	default:
-		tick := time.NewTicker(r.progress)
-	wait:
-		for {
+// pull hands invocations to free slots. It asks the server for exactly as
+// many invocations as there are free slots, so an invocation never waits
+// inside the client for a slot with its ack wait running unrenewed (a
+// standing Consume buffers up to its batch beyond what runs, and those could
+// be redelivered elsewhere and run twice). It returns nil once ctx ends and
+// the pull in progress is over, or an error wrapping ErrConsumer when it can
+// pull no more.
+func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
+	opts := []jetstream.FetchOpt{jetstream.FetchPriorityGroup(streams.PriorityGroup), jetstream.FetchMaxWait(pullWait)}
+	if r.cfg.MinPending > 0 {
+		opts = append(opts, jetstream.FetchMinPending(int64(r.cfg.MinPending)))
+	}
+	var failures uint64
+	for {
+		// Reserve one slot (waiting for it), then every other free one.
+		select {
+		case r.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		n := 1
+	reserve:
+		for n < cap(r.slots) {
 			select {
 			case r.slots <- struct{}{}:
-				break wait
-			case <-tick.C:
-				_ = msg.InProgress()
+				n++
+			default:
+				break reserve
 			}
 		}
-		tick.Stop()
+		got := 0
+		batch, err := cons.Fetch(n, opts...)
+		if err == nil {
+			for msg := range batch.Messages() {
+				got++
+				r.wg.Add(1)
+				go func() {
+					defer r.wg.Done()
+					defer func() { <-r.slots }()
+					r.handle(msg)
+				}()
+			}
+			err = batch.Error()
+		}
+		for i := got; i < n; i++ {
+			<-r.slots
+		}
+		switch {
+		case err == nil:
+			failures = 0
+		case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound),
+			errors.Is(err, nats.ErrConnectionClosed):
+			return fmt.Errorf("%w: %s: %v", ErrConsumer, r.cfg.Function, err)
+		default:
+			// Transient (a reconnect, a slow server): try again after a
+			// back-off, without spinning.
+			failures++
+			r.log.Warn().Err(err).Msg("pull")
+			select {
+			case <-time.After(backoff(failures)):
+			case <-ctx.Done():
+				return nil
+			}
+		}
 	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		defer func() { <-r.slots }()
-		r.handle(msg)
-	}()
 }

@@ -333,8 +333,11 @@ func TestMinPendingTakesOnlyABacklog(t *testing.T) {
 	publish(t, e, invocation("echo", "b-1", nil, nil, ""))
 	// Below the minimum: the emergency instance must leave both waiting.
 	for range 20 {
+		// (The consumer's NumPending can read low for an instant while the
+		// server weighs a waiting pull against the minimum; what must hold
+		// is that nothing is delivered and both stay stored.)
 		info := consumerInfo(t, e, "echo")
-		if info.NumPending != 2 || info.NumAckPending != 0 || info.Delivered.Consumer != 0 {
+		if info.NumAckPending != 0 || info.Delivered.Consumer != 0 || invokeQueued(t, e, "echo") != 2 {
 			t.Fatalf("backlog of 2 below a minimum of 3 was pulled: pending %d, ack pending %d, delivered %d",
 				info.NumPending, info.NumAckPending, info.Delivered.Consumer)
 		}
@@ -538,5 +541,47 @@ func TestInstanceEndsWhenConsumingStops(t *testing.T) {
 	nc.Close()
 	if err := inst.wait(t); !errors.Is(err, ErrConsumer) {
 		t.Fatalf("serve: %v, want ErrConsumer", err)
+	}
+}
+
+// A saturated instance must not hold invocations it has no slot for: their
+// ack wait would run out unrenewed and the server would hand them out again,
+// to run twice. Calls here outlast the ack wait (as calls of functions with
+// timeouts past the 30 s cap do), and eight invocations queue for two slots.
+func TestSaturatedInstanceRunsEachInvocationOnce(t *testing.T) {
+	e := newEnv(t)
+	spec := e.deploy(t, registry.Spec{Name: "trace", Package: registry.Package{Builtin: "trace"}, Concurrency: 2, Timeout: registry.Duration(3 * time.Second)})
+	// Shorten the ack wait below the calls' run time, as the cap does for
+	// long timeouts; running calls keep it renewed every 150 ms.
+	c := consumerInfo(t, e, "trace").Config
+	c.AckWait = 500 * time.Millisecond
+	if _, err := e.JS.CreateOrUpdateConsumer(testCtx(t), streams.StreamInvoke, c); err != nil {
+		t.Fatal(err)
+	}
+	done := subscribeDone(t, e, "trace")
+	h, _ := builtin.Lookup("trace")
+	startRuntime(t, e, spec, &handlerFunction{name: "trace", handler: h}, func(r *runtime) { r.progress = 150 * time.Millisecond })
+	const n = 8
+	for i := range n {
+		publish(t, e, invocation("trace", fmt.Sprintf("s-%d", i), nil,
+			map[string]string{builtin.HeaderRequestedCPU: "700", builtin.HeaderTraceMode: "sleep"}, ""))
+	}
+	runs := map[string]int{}
+	for range n {
+		note, _ := nextCompletion(t, done)
+		if note.Outcome != schemas.OutcomeOK {
+			t.Fatalf("completion %+v", comparable(note))
+		}
+		runs[note.InvocationID]++
+	}
+	// Anything redelivered would complete again within another call.
+	if m, err := done.NextMsg(time.Second); err == nil {
+		t.Fatalf("an invocation ran twice: %v (completions so far %v)", m.Header, runs)
+	}
+	if len(runs) != n {
+		t.Fatalf("completions %v: want each of %d invocations once", runs, n)
+	}
+	if info := consumerInfo(t, e, "trace"); info.NumRedelivered != 0 {
+		t.Fatalf("%d invocations were redelivered", info.NumRedelivered)
 	}
 }
