@@ -48,3 +48,33 @@ func watchSpecs(ctx context.Context, js jetstream.JetStream) (cache *registry.Ca
 	}
 	return cache, cancel, nil
 }
+
+// openRegistry connects to url and opens the function registry there. The
+// caller closes the connection.
+func openRegistry(ctx context.Context, url, name string) (*nats.Conn, *registry.Registry, error) {
+	nc, js, err := connect(url, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := registry.Open(ctx, js)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, reg, nil
+}
+
+// connectWatching connects to url, makes the topology if it is missing, and
+// keeps a cache of the function specs; closeAll stops the watch and closes
+// the connection.
+func connectWatching(ctx context.Context, url, name string) (nc *nats.Conn, js jetstream.JetStream, cache *registry.Cache, closeAll func(), err error) {
+	if nc, js, err = connect(url, name); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	cache, stop, err := watchSpecs(ctx, js)
+	if err != nil {
+		nc.Close()
+		return nil, nil, nil, nil, err
+	}
+	return nc, js, cache, func() { stop(); nc.Close() }, nil
+}

@@ -109,15 +109,11 @@ func newFnDeployCmd(g *globals) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
-			nc, js, err := connect(g.natsURL, "wavelink-fn")
+			nc, r, err := openRegistry(ctx, g.natsURL, "wavelink-fn")
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			r, err := registry.Open(ctx, js)
-			if err != nil {
-				return err
-			}
 			stored, err := r.Deploy(ctx, s)
 			if err != nil {
 				return err
@@ -193,15 +189,11 @@ func newFnLsCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
-			nc, js, err := connect(g.natsURL, "wavelink-fn")
+			nc, r, err := openRegistry(ctx, g.natsURL, "wavelink-fn")
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			r, err := registry.Open(ctx, js)
-			if err != nil {
-				return err
-			}
 			specs, err := r.List(ctx)
 			if err != nil {
 				return err
@@ -235,15 +227,11 @@ func newFnRmCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			nc, js, err := connect(g.natsURL, "wavelink-fn")
+			nc, r, err := openRegistry(ctx, g.natsURL, "wavelink-fn")
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			r, err := registry.Open(ctx, js)
-			if err != nil {
-				return err
-			}
 			if err := r.Remove(ctx, args[0], o); err != nil {
 				return err
 			}

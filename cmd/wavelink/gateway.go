@@ -23,16 +23,11 @@ func newGatewayCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			nc, js, err := connect(g.natsURL, "wavelink-gateway")
+			nc, js, cache, closeAll, err := connectWatching(ctx, g.natsURL, "wavelink-gateway")
 			if err != nil {
 				return err
 			}
-			defer nc.Close()
-			cache, stop, err := watchSpecs(ctx, js)
-			if err != nil {
-				return err
-			}
-			defer stop()
+			defer closeAll()
 			cfg.Logger = log
 			cfg.Registerer = prometheus.NewRegistry()
 			gw, err := gateway.New(cfg, nc, js, cache)

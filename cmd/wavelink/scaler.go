@@ -34,16 +34,11 @@ func newScalerCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			nc, js, err := connect(g.natsURL, "wavelink-scaler")
+			nc, js, cache, closeAll, err := connectWatching(ctx, g.natsURL, "wavelink-scaler")
 			if err != nil {
 				return err
 			}
-			defer nc.Close()
-			cache, stop, err := watchSpecs(ctx, js)
-			if err != nil {
-				return err
-			}
-			defer stop()
+			defer closeAll()
 			if logDir != "" {
 				logDir, _ = filepath.Abs(logDir)
 			}
