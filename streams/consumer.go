@@ -15,8 +15,13 @@ type ConsumerParams struct {
 	Function string
 	// Timeout is the function's timeout; the ack wait follows from it.
 	Timeout time.Duration
-	// MaxDeliver bounds deliveries of one invocation; past it the invocation
-	// goes to WL_DLQ.
+	// MaxDeliver bounds the runs of one invocation; past it the invocation
+	// goes to WL_DLQ. The consumer allows one delivery more: when the last
+	// allowed delivery gets no answer at all (its instance died), the extra
+	// one brings it back to an instance, which dead-letters it without
+	// running it. The server itself never gives up on a message in normal
+	// operation (with a MaxDeliver of 1 it would hold an unanswered message
+	// forever, never redelivering it).
 	MaxDeliver int
 	// MaxAckPending bounds invocations handed out and not yet acked, over
 	// every instance of the function.
@@ -57,7 +62,7 @@ func (p ConsumerParams) Config() (jetstream.ConsumerConfig, error) {
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckWait:        AckWait(p.Timeout),
-		MaxDeliver:     p.MaxDeliver,
+		MaxDeliver:     p.MaxDeliver + 1,
 		MaxAckPending:  p.MaxAckPending,
 		MaxWaiting:     4096,
 		PriorityPolicy: jetstream.PriorityPolicyOverflow,

@@ -45,10 +45,23 @@ func (r *runtime) handle(msg jetstream.Msg) {
 		r.reject(d, err)
 		return
 	}
-	start := r.now()
-	a := r.call(&inv)
-	took := r.now().Sub(start)
-	dec := decide(a.attempt, d.delivered, uint64(max(r.spec.MaxDeliver, 1)))
+	var (
+		a     called
+		took  time.Duration
+		dec   decision
+		limit = uint64(max(r.spec.MaxDeliver, 1))
+	)
+	if d.delivered > limit {
+		// The consumer allows one delivery more than the spec (see
+		// streams.ConsumerParams): this one only comes when the last
+		// allowed delivery got no answer at all. It is not run again.
+		dec = unanswered(d.delivered, limit)
+	} else {
+		start := r.now()
+		a = r.call(&inv)
+		took = r.now().Sub(start)
+		dec = decide(a.attempt, d.delivered, limit)
+	}
 	log := func() *zerolog.Logger { // built only off the hot path
 		l := r.log.With().Str("invocation", inv.ID).Uint64("attempt", d.delivered).Logger()
 		return &l

@@ -113,6 +113,14 @@ func decide(a attempt, delivered, maxDeliver uint64) decision {
 	return decision{settle: settleTerm, outcome: outcome, reason: reason}
 }
 
+// unanswered is the decision for a delivery beyond the spec's limit: the
+// limit-th delivery got no answer (its instance stopped, or its ack wait
+// passed), so the invocation is dead-lettered without running again.
+func unanswered(delivered, limit uint64) decision {
+	reason := fmt.Sprintf("no answer from delivery %d of %d (its instance stopped or its ack wait passed); not run again", delivered-1, limit)
+	return decision{settle: settleTerm, outcome: schemas.OutcomeCrash, reason: reason, termReason: reason}
+}
+
 // answerError is the error of a non-2xx answer: the status and the first
 // KiB of the body, trimmed, on one line.
 func answerError(status int, body []byte) string {

@@ -585,3 +585,40 @@ func TestSaturatedInstanceRunsEachInvocationOnce(t *testing.T) {
 		t.Fatalf("%d invocations were redelivered", info.NumRedelivered)
 	}
 }
+
+// The consumer allows one delivery beyond the spec's maxDeliver: when the
+// last allowed delivery got no answer (its instance died), the extra one
+// dead-letters the invocation without running it again.
+func TestDeliveryBeyondTheLimitIsDeadLetteredUnrun(t *testing.T) {
+	e := newEnv(t)
+	// A 200 ms timeout gives a 1.2 s ack wait.
+	spec := e.deploy(t, registry.Spec{Name: "once", Package: registry.Package{Builtin: "echo"}, MaxDeliver: 1, Timeout: registry.Duration(200 * time.Millisecond)})
+	publish(t, e, invocation("once", "lost-once", []byte("x"), nil, ""))
+	// An instance takes the only allowed delivery and dies without a word.
+	cons, err := streams.FunctionConsumer(testCtx(t), e.JS, "once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cons.Fetch(1, jetstream.FetchPriorityGroup(streams.PriorityGroup))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range b.Messages() {
+	}
+	var calls atomic.Int32
+	startRuntime(t, e, spec, handlerFn("once", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = w.Write([]byte("ran"))
+	}))
+	eventually(t, "dead-lettered", func() bool { return invokeQueued(t, e, "once") == 0 })
+	res, _ := storedResult(t, e, "lost-once")
+	if res.Outcome != schemas.OutcomeCrash || !strings.Contains(res.Error, "no answer from delivery 1 of 1") {
+		t.Fatalf("result %+v: want a crash naming the unanswered delivery", comparable(res))
+	}
+	if dl := deadLetter(t, e, "once"); dl.Header.Get(streams.HeaderLastError) != res.Error {
+		t.Fatalf("dead letter's error %q, want %q", dl.Header.Get(streams.HeaderLastError), res.Error)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("the function ran %d times on the extra delivery, want 0", n)
+	}
+}
