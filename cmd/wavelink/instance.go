@@ -19,7 +19,7 @@ func newInstanceCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "instance",
-		Short: "Run one instance of a function: pull its invocations, call it, publish results (run by cluster managers and Wavelets)",
+		Short: "Run one instance of a function: pull its invocations, call it, publish results (started by a cluster manager)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()

@@ -50,7 +50,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.http, "http", "127.0.0.1:8080", "gateway listen address")
-	f.StringVar(&o.data, "data", ".wavelink", "data folder: JetStream storage and instance logs")
+	f.StringVar(&o.data, "data", ".wavelink", "data folder: JetStream storage, instance logs, unpacked packages")
 	f.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server, for instances and the CLI")
 	f.StringVar(&o.natsURL, "nats-url", "", "use this external NATS server (with JetStream) instead of the embedded one")
 	f.BoolVar(&o.memory, "memory", false, "keep JetStream in memory: nothing survives a restart")
@@ -209,7 +209,7 @@ Ctrl-C stops it.
 `, o.http, natsURL, natsNote)
 	err = <-gwDone
 	if err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("gateway: %w", err)
+		return err
 	}
 	log.Info().Str("component", "up").Msg("shutting down")
 	return nil
