@@ -51,8 +51,7 @@ func (p *Platform) Start(ctx context.Context) error {
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				go func() { <-exited }() // reaped by Wait above
-				return nil
+				return nil // the goroutine above reaps the process when it exits
 			}
 		}
 		select {

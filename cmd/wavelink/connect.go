@@ -28,27 +28,6 @@ func connect(url, name string, opts ...nats.Option) (*nats.Conn, jetstream.JetSt
 	return nc, js, nil
 }
 
-// watchSpecs creates WaveLink's streams and buckets on js if they are
-// missing (with the default sizes; existing ones are left as they are
-// configured), then returns a cache of the function specs kept current until
-// stop is called. The roles run apart (gateway, scaler) start with it, so
-// either may be the first to reach a new NATS server.
-func watchSpecs(ctx context.Context, js jetstream.JetStream) (cache *registry.Cache, stop func(), err error) {
-	if err := streams.CreateMissing(ctx, js, streams.DefaultTopology()); err != nil {
-		return nil, nil, err
-	}
-	reg, err := registry.Open(ctx, js)
-	if err != nil {
-		return nil, nil, err
-	}
-	watchCtx, cancel := context.WithCancel(context.Background())
-	if cache, err = reg.Watch(watchCtx); err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	return cache, cancel, nil
-}
-
 // openRegistry connects to url and opens the function registry there. The
 // caller closes the connection.
 func openRegistry(ctx context.Context, url, name string) (*nats.Conn, *registry.Registry, error) {
@@ -64,17 +43,30 @@ func openRegistry(ctx context.Context, url, name string) (*nats.Conn, *registry.
 	return nc, reg, nil
 }
 
-// connectWatching connects to url, makes the topology if it is missing, and
-// keeps a cache of the function specs; closeAll stops the watch and closes
-// the connection.
+// connectWatching connects to url, creates WaveLink's streams and buckets
+// there if they are missing (with the default sizes; existing ones keep
+// theirs), and keeps a cache of the function specs. The roles run apart
+// (gateway, scaler) start with it, so either may be the first to reach a new
+// server. closeAll stops the watch and closes the connection.
 func connectWatching(ctx context.Context, url, name string) (nc *nats.Conn, js jetstream.JetStream, cache *registry.Cache, closeAll func(), err error) {
 	if nc, js, err = connect(url, name); err != nil {
 		return nil, nil, nil, nil, err
 	}
-	cache, stop, err := watchSpecs(ctx, js)
-	if err != nil {
+	fail := func(err error) (*nats.Conn, jetstream.JetStream, *registry.Cache, func(), error) {
 		nc.Close()
 		return nil, nil, nil, nil, err
+	}
+	if err := streams.CreateMissing(ctx, js, streams.DefaultTopology()); err != nil {
+		return fail(err)
+	}
+	reg, err := registry.Open(ctx, js)
+	if err != nil {
+		return fail(err)
+	}
+	watchCtx, stop := context.WithCancel(context.Background())
+	if cache, err = reg.Watch(watchCtx); err != nil {
+		stop()
+		return fail(err)
 	}
 	return nc, js, cache, func() { stop(); nc.Close() }, nil
 }

@@ -346,3 +346,17 @@ func noMore(sub *nats.Subscription) error {
 	}
 	return errors.New("unexpected message on " + m.Subject)
 }
+
+// shortenAckWait sets the function consumer's ack wait to d, below what the
+// spec would give, so tests can outlast it quickly.
+func shortenAckWait(t testing.TB, e *env, spec registry.Spec, d time.Duration) {
+	t.Helper()
+	cfg, err := spec.ConsumerParams().Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AckWait = d
+	if _, err := e.JS.UpdateConsumer(testCtx(t), streams.StreamInvoke, cfg); err != nil {
+		t.Fatalf("shorten the ack wait: %v", err)
+	}
+}

@@ -399,20 +399,13 @@ func TestRunRejectsBadSetup(t *testing.T) {
 }
 
 // The consumer's ack wait is cut to 300ms here, well below the calls' 700ms:
-// only the runtime's InProgress, while a call runs and while a delivered
-// invocation waits for a free slot, keeps the server from redelivering.
+// only the runtime's InProgress while a call runs keeps the server from
+// redelivering.
 func TestInProgressKeepsLongInvocations(t *testing.T) {
 	const ackWait = 300 * time.Millisecond
 	e := newEnv(t)
 	spec := e.deploy(t, registry.Spec{Name: "long", Package: registry.Package{Builtin: "echo"}, Concurrency: 1, Timeout: registry.Duration(5 * time.Second)})
-	cfg, err := spec.ConsumerParams().Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.AckWait = ackWait
-	if _, err := e.JS.UpdateConsumer(testCtx(t), streams.StreamInvoke, cfg); err != nil {
-		t.Fatalf("shorten the ack wait: %v", err)
-	}
+	shortenAckWait(t, e, spec, ackWait)
 	var calls atomic.Int64
 	fn := handlerFn("long", func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -458,14 +451,7 @@ func TestInProgressUntilTheResultIsStored(t *testing.T) {
 	const ackWait = 300 * time.Millisecond
 	e := newEnv(t)
 	spec := e.deploy(t, registry.Spec{Name: "slowstore", Package: registry.Package{Builtin: "echo"}, Concurrency: 2, Timeout: registry.Duration(5 * time.Second)})
-	cfg, err := spec.ConsumerParams().Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.AckWait = ackWait
-	if _, err := e.JS.UpdateConsumer(testCtx(t), streams.StreamInvoke, cfg); err != nil {
-		t.Fatalf("shorten the ack wait: %v", err)
-	}
+	shortenAckWait(t, e, spec, ackWait)
 	var calls atomic.Int64
 	fn := handlerFn("slowstore", func(w http.ResponseWriter, r *http.Request) { calls.Add(1) })
 	done := subscribeDone(t, e, "slowstore")
@@ -553,11 +539,7 @@ func TestSaturatedInstanceRunsEachInvocationOnce(t *testing.T) {
 	spec := e.deploy(t, registry.Spec{Name: "trace", Package: registry.Package{Builtin: "trace"}, Concurrency: 2, Timeout: registry.Duration(3 * time.Second)})
 	// Shorten the ack wait below the calls' run time, as the cap does for
 	// long timeouts; running calls keep it renewed every 150 ms.
-	c := consumerInfo(t, e, "trace").Config
-	c.AckWait = 500 * time.Millisecond
-	if _, err := e.JS.CreateOrUpdateConsumer(testCtx(t), streams.StreamInvoke, c); err != nil {
-		t.Fatal(err)
-	}
+	shortenAckWait(t, e, spec, 500*time.Millisecond)
 	done := subscribeDone(t, e, "trace")
 	h, _ := builtin.Lookup("trace")
 	startRuntime(t, e, spec, &handlerFunction{name: "trace", handler: h}, func(r *runtime) { r.progress = 150 * time.Millisecond })
