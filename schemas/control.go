@@ -18,7 +18,46 @@ import (
 type BurstRequest struct {
 	Function string `json:"function"`
 	Count    int    `json:"count"` // 1 to 1000
-	Reason   string `json:"reason,omitempty"`
+	// IdleTimeout and MaxLifetime, when above zero, replace the Wavelet's
+	// defaults for these instances (whole milliseconds on the wire; a
+	// fastpath scaler keeps emergency instances alive like regular ones).
+	IdleTimeout time.Duration `json:"-"`
+	MaxLifetime time.Duration `json:"-"`
+	Reason      string        `json:"reason,omitempty"`
+}
+
+// burstWire is BurstRequest as JSON, with durations in milliseconds.
+type burstWire struct {
+	Function      string `json:"function"`
+	Count         int    `json:"count"`
+	IdleTimeoutMs int64  `json:"idleTimeoutMs,omitempty"`
+	MaxLifetimeMs int64  `json:"maxLifetimeMs,omitempty"`
+	Reason        string `json:"reason,omitempty"`
+}
+
+// MarshalJSON writes the request with its durations in milliseconds; a
+// duration below one millisecond but above zero is sent as one.
+func (r BurstRequest) MarshalJSON() ([]byte, error) {
+	ms := func(d time.Duration) int64 {
+		if d <= 0 {
+			return 0
+		}
+		return max(d.Milliseconds(), 1)
+	}
+	return json.Marshal(burstWire{Function: r.Function, Count: r.Count,
+		IdleTimeoutMs: ms(r.IdleTimeout), MaxLifetimeMs: ms(r.MaxLifetime), Reason: r.Reason})
+}
+
+// UnmarshalJSON reads the request's wire form.
+func (r *BurstRequest) UnmarshalJSON(b []byte) error {
+	var w burstWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = BurstRequest{Function: w.Function, Count: w.Count, Reason: w.Reason,
+		IdleTimeout: time.Duration(w.IdleTimeoutMs) * time.Millisecond,
+		MaxLifetime: time.Duration(w.MaxLifetimeMs) * time.Millisecond}
+	return nil
 }
 
 // BurstReply is a Wavelet's answer to a burst request: a plain JSON reply

@@ -270,3 +270,28 @@ func TestSchemaErrorsReadWell(t *testing.T) {
 		t.Fatal("sorting")
 	}
 }
+
+func TestBurstLifetimesRoundTrip(t *testing.T) {
+	in := BurstRequest{Function: "echo", Count: 2, IdleTimeout: 90 * time.Second, MaxLifetime: 300 * time.Microsecond}
+	msg := nats.NewMsg("wl.wavelet.n1.burst")
+	if err := EncodeControlNATS(TypeBurst, "test", "b1", in, msg); err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeBurstNATS(msg.Header, msg.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := in
+	want.MaxLifetime = time.Millisecond // sent in whole milliseconds, at least one
+	if got != want {
+		t.Fatalf("decoded %+v, want %+v", got, want)
+	}
+	bad := nats.NewMsg("wl.wavelet.n1.burst")
+	if err := EncodeControlNATS(TypeBurst, "test", "b2", BurstRequest{Function: "echo", Count: 1}, bad); err != nil {
+		t.Fatal(err)
+	}
+	bad.Data = []byte(`{"function":"echo","count":1,"idleTimeoutMs":-5}`)
+	if _, err := DecodeBurstNATS(bad.Header, bad.Data); err == nil || !strings.Contains(err.Error(), "idleTimeoutMs") {
+		t.Fatalf("negative idle timeout: got %v, want an error naming idleTimeoutMs", err)
+	}
+}
