@@ -1,31 +1,48 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/wavelink/wavelink/services/instance"
+	"github.com/wavelink/wavelink/services/instance/confine"
 )
 
 func newInstanceCmd(g *globals) *cobra.Command {
 	var (
 		cfg     instance.Config
 		readyFD int
+		parkFD  int
+		filter  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "instance",
-		Short: "Run one instance of a function: pull its invocations, call it, publish results (started by a cluster manager)",
+		Short: "Run one instance of a function: pull its invocations, call it, publish results (started by a cluster manager, or by a Wavelet for a burst)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if filter {
+				// Before anything else, so that every thread and every
+				// process started later runs under it.
+				if err := confine.Apply(); err != nil {
+					return fmt.Errorf("--seccomp: %w", err)
+				}
+			}
 			tuneGC()
 			log, err := g.logger(os.Stderr)
 			if err != nil {
 				return err
+			}
+			if filter {
+				log.Info().Msg("seccomp filter installed")
 			}
 			if cfg.ID == "" {
 				host, _ := os.Hostname()
@@ -41,6 +58,20 @@ func newInstanceCmd(g *globals) *cobra.Command {
 					_, _ = f.WriteString("ready\n")
 					_ = f.Close()
 				}
+				if parkFD > 0 {
+					p := os.NewFile(uintptr(parkFD), "park")
+					if p == nil {
+						return fmt.Errorf("--park-fd %d is not an open file", parkFD)
+					}
+					cfg.Park = func(ctx context.Context) (time.Duration, time.Duration, error) {
+						if _, err := f.WriteString("parked\n"); err != nil {
+							return 0, 0, err
+						}
+						return awaitGo(ctx, p)
+					}
+				}
+			} else if parkFD > 0 {
+				return fmt.Errorf("--park-fd needs --ready-fd: the parked instance says so there")
 			}
 			ctx := cmd.Context()
 			nc, js, err := connect(g.natsURL, "wavelink-instance-"+cfg.ID, nats.MaxReconnects(-1))
@@ -57,6 +88,11 @@ func newInstanceCmd(g *globals) *cobra.Command {
 	f.StringVar(&cfg.Track, "track", "regular", "track: regular or emergency")
 	f.IntVar(&cfg.MinPending, "min-pending", 0, "take work only while at least this many invocations wait (emergency instances)")
 	f.StringVar(&cfg.WorkDir, "work-dir", defaultWorkDir(), "folder for unpacked packages, shared by the instances of a machine")
+	f.StringVar(&cfg.RootFS, "rootfs", "", "folder the function's package is already unpacked in (\"/\" inside an emergency instance's container): run its command from there instead of preparing the package; ignored for built-ins")
+	f.DurationVar(&cfg.IdleExit, "idle-exit", 0, "retire after holding no invocation this long: stop pulling, finish what is held, exit 0 (0: never)")
+	f.DurationVar(&cfg.MaxLifetime, "max-lifetime", 0, "retire this long after starting: stop pulling, finish what is held, exit 0 (0: never)")
+	f.BoolVar(&filter, "seccomp", false, "before connecting, install a seccomp filter (Linux only) that this process and the function's process inherit: it refuses mounts, namespaces, tracing, kernel modules, eBPF and other calls a function never needs")
+	f.IntVar(&parkFD, "park-fd", 0, "start the function, write \"parked\" to --ready-fd, then wait to read \"go IDLE LIFETIME\" on this descriptor before pulling (a pre-started emergency instance)")
 	f.IntVar(&readyFD, "ready-fd", 0, "file descriptor to write \"ready\" to once pulling")
 	_ = cmd.MarkFlagRequired("function")
 	return cmd
@@ -69,4 +105,41 @@ func defaultWorkDir() string {
 		return filepath.Join(dir, "wavelink")
 	}
 	return filepath.Join(os.TempDir(), "wavelink-"+strconv.Itoa(os.Getuid()))
+}
+
+// awaitGo reads the line that lets a parked instance go: "go", then
+// optionally its idle exit and max lifetime as Go durations. The end of
+// the file, or ctx ending, stops the instance instead.
+func awaitGo(ctx context.Context, f *os.File) (idle, life time.Duration, err error) {
+	type line struct {
+		s   string
+		err error
+	}
+	got := make(chan line, 1)
+	go func() {
+		s, err := bufio.NewReader(f).ReadString('\n')
+		got <- line{s, err}
+	}()
+	var l line
+	select {
+	case l = <-got:
+	case <-ctx.Done():
+		_ = f.Close()
+		return 0, 0, ctx.Err()
+	}
+	_ = f.Close()
+	if l.err != nil {
+		return 0, 0, fmt.Errorf("park descriptor: %w", l.err)
+	}
+	fields := strings.Fields(l.s)
+	if len(fields) == 0 || fields[0] != "go" || len(fields) > 3 {
+		return 0, 0, fmt.Errorf("park descriptor: want \"go [IDLE [LIFETIME]]\", got %q", strings.TrimSpace(l.s))
+	}
+	var ds [2]time.Duration
+	for i, v := range fields[1:] {
+		if ds[i], err = time.ParseDuration(v); err != nil || ds[i] < 0 {
+			return 0, 0, fmt.Errorf("park descriptor: bad duration %q", v)
+		}
+	}
+	return ds[0], ds[1], nil
 }

@@ -1,7 +1,9 @@
 package instance
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -30,13 +32,33 @@ type Config struct {
 	// ones.
 	MinPending int
 	// WorkDir is the scratch folder of packaged functions (OCI layouts are
-	// unpacked under it). Required for OCI packages.
+	// unpacked under it). Required for OCI packages, unless RootFS is set.
 	WorkDir string
+	// RootFS, when set, is the folder the function's package is already
+	// unpacked in (for an emergency instance inside its container, "/"):
+	// Run starts the packaged function's command from it and does not
+	// prepare or unpack the spec's package. Ignored for built-in functions.
+	RootFS string
+	// IdleExit, when above zero, retires the instance once it has held no
+	// invocation for that long: it stops pulling, finishes what it holds,
+	// and Run returns nil.
+	IdleExit time.Duration
+	// MaxLifetime, when above zero, retires the instance that long after
+	// Run was called: it stops pulling, finishes what it holds (however
+	// long that takes), and Run returns nil.
+	MaxLifetime time.Duration
 	// Logger receives the instance's structured logs and the function
 	// process's output lines.
 	Logger zerolog.Logger
 	// Ready, if set, is called once when the instance has started pulling.
 	Ready func()
+	// Park, if set, is called once the function is started and the
+	// consumer found, before the first pull: a pre-started emergency
+	// instance waits in it until it is let go. It returns the idle exit and
+	// max lifetime to retire by from then on (zero keeps IdleExit and
+	// MaxLifetime), or an error when the instance is to stop without
+	// pulling. Emergency instances only.
+	Park func(ctx context.Context) (idleExit, maxLifetime time.Duration, err error)
 }
 
 // Validate returns an error wrapping ErrInvalidConfig that names the first
@@ -54,8 +76,14 @@ func (c Config) Validate() error {
 		return bad("track", "must be %q or %q, got %q", TrackRegular, TrackEmergency, c.Track)
 	case c.MinPending < 0:
 		return bad("minPending", "must not be negative, got %d", c.MinPending)
+	case c.Park != nil && c.Track != TrackEmergency:
+		return bad("park", "applies to %s instances only", TrackEmergency)
 	case c.MinPending > 0 && c.Track != TrackEmergency:
 		return bad("minPending", "applies to %s instances only, got %d for a %s one", TrackEmergency, c.MinPending, c.Track)
+	case c.IdleExit < 0:
+		return bad("idleExit", "must not be negative, got %s", c.IdleExit)
+	case c.MaxLifetime < 0:
+		return bad("maxLifetime", "must not be negative, got %s", c.MaxLifetime)
 	}
 	return nil
 }

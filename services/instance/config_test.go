@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -23,6 +24,12 @@ func TestConfigValidate(t *testing.T) {
 		{"unknown track", func(c *Config) { c.Track = "fast" }, "track"},
 		{"negative minimum", func(c *Config) { c.Track, c.MinPending = TrackEmergency, -1 }, "minPending"},
 		{"regular with a minimum", func(c *Config) { c.MinPending = 2 }, "minPending"},
+		{"emergency retiring", func(c *Config) {
+			c.Track, c.MinPending, c.IdleExit, c.MaxLifetime, c.RootFS = TrackEmergency, 1, time.Second, time.Minute, "/"
+		}, ""},
+		{"regular retiring", func(c *Config) { c.IdleExit, c.MaxLifetime = time.Minute, time.Hour }, ""},
+		{"negative idle exit", func(c *Config) { c.IdleExit = -time.Second }, "idleExit"},
+		{"negative max lifetime", func(c *Config) { c.MaxLifetime = -time.Nanosecond }, "maxLifetime"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

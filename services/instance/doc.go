@@ -12,6 +12,13 @@
 // builtin) or a packaged program serving HTTP on $PORT, run as a supervised
 // child process from its root filesystem. Both get the same HTTP request.
 //
+// An instance may retire by itself, as emergency instances do: once it has
+// held no invocation for its idle exit, or when its max lifetime is over,
+// it stops pulling, finishes what it holds and returns. Its package may also
+// come already unpacked (an emergency instance's container has it as "/").
+// Package confine holds the seccomp filter that the instance command
+// installs for such an instance before it runs.
+//
 // The runtime decides nothing about scaling. It must never import
 // services/scaler, services/gateway, services/clustermgr or wavelet/.
 package instance

@@ -158,13 +158,13 @@ func startRun(t testing.TB, e *env, cfg Config) *running {
 // if given, changes the runtime before it starts.
 func startRuntime(t testing.TB, e *env, spec registry.Spec, fn function, edit ...func(*runtime)) *running {
 	t.Helper()
-	log, _ := testLogger(t)
+	log, logs := testLogger(t)
 	cfg := Config{Function: spec.Name, ID: "test-1", Track: TrackRegular, Logger: log}
 	cons, err := streams.FunctionConsumer(testCtx(t), e.JS, spec.Name)
 	if err != nil {
 		t.Fatalf("consumer: %v", err)
 	}
-	return startWith(t, func(ctx context.Context, ready func()) error {
+	r := startWith(t, func(ctx context.Context, ready func()) error {
 		cfg.Ready = ready
 		r := newRuntime(e.NC, e.JS, spec, cfg, fn, log)
 		for _, f := range edit {
@@ -172,6 +172,8 @@ func startRuntime(t testing.TB, e *env, spec registry.Spec, fn function, edit ..
 		}
 		return r.serve(ctx, cons)
 	})
+	r.logs = logs
+	return r
 }
 
 // invocation makes a message for an invocation of fn with the given id,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,9 @@ const flushTimeout = 5 * time.Second
 // When ctx ends Run stops pulling, finishes every invocation it holds (their
 // results published and acked), stops the function's process, and returns
 // nil; ctx ending while the function's process starts also returns nil.
+// An instance with an idle exit or a max lifetime retires the same way by
+// itself, and returns nil, once it has held nothing for cfg.IdleExit or
+// cfg.MaxLifetime has passed since Run was called.
 //
 // It returns an error naming the problem when the config is invalid
 // (ErrInvalidConfig), the function is not deployed (registry.ErrNotFound)
@@ -51,6 +55,7 @@ const flushTimeout = 5 * time.Second
 // to restart (ErrGaveUp), or the consumer goes away or consuming from it
 // stops (ErrConsumer); in the last two cases after finishing what it holds.
 func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config) error {
+	started := time.Now()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -73,6 +78,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	}
 	log.Info().Str("package", spec.Package.String()).Int("concurrency", spec.Concurrency).
 		Dur("timeout", spec.Timeout.D()).Int("max_deliver", spec.MaxDeliver).Int("min_pending", cfg.MinPending).
+		Dur("idle_exit", cfg.IdleExit).Dur("max_lifetime", cfg.MaxLifetime).Str("rootfs", cfg.RootFS).
 		Msg("instance starting")
 	fn, err := openFunction(ctx, spec, cfg, log)
 	if err != nil {
@@ -86,7 +92,23 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if s, ok := fn.(stopper); ok {
 		defer s.Stop()
 	}
+	if cfg.Park != nil {
+		log.Info().Msg("instance parked")
+		idle, life, err := cfg.Park(ctx)
+		if err != nil {
+			log.Info().Err(err).Msg("instance let go without pulling")
+			return nil
+		}
+		if idle > 0 {
+			cfg.IdleExit = idle
+		}
+		if life > 0 {
+			cfg.MaxLifetime = life
+		}
+		started = time.Now() // its lifetime counts from being let go
+	}
 	r := newRuntime(nc, js, spec, cfg, fn, log)
+	r.started = started
 	return r.serve(ctx, cons)
 }
 
@@ -99,15 +121,9 @@ func openFunction(ctx context.Context, spec registry.Spec, cfg Config, log zerol
 		}
 		return &handlerFunction{name: spec.Package.Builtin, handler: h}, nil
 	}
-	cacheDir := ""
-	if cfg.WorkDir != "" {
-		cacheDir = filepath.Join(cfg.WorkDir, "bundles")
-	} else if spec.Package.OCI != "" {
-		return nil, fmt.Errorf("%w: workDir: required to unpack the OCI package %s", ErrInvalidConfig, spec.Package)
-	}
-	rootfs, err := bundle.Prepare(ctx, spec.Package, cacheDir)
+	rootfs, err := functionRoot(ctx, spec, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("instance: package %s: %w", spec.Package, err)
+		return nil, err
 	}
 	return startProcess(ctx, processConfig{
 		Function:    spec.Name,
@@ -117,6 +133,39 @@ func openFunction(ctx context.Context, spec registry.Spec, cfg Config, log zerol
 		Concurrency: spec.Concurrency,
 		Log:         log,
 	})
+}
+
+// functionRoot returns the root filesystem folder of a packaged function:
+// cfg.RootFS when set (the package is already unpacked there), else the
+// spec's package prepared by bundle.Prepare.
+func functionRoot(ctx context.Context, spec registry.Spec, cfg Config, log zerolog.Logger) (string, error) {
+	if cfg.RootFS != "" {
+		abs, err := filepath.Abs(cfg.RootFS)
+		if err != nil {
+			return "", fmt.Errorf("%w: rootFS: %s: %v", ErrInvalidConfig, cfg.RootFS, err)
+		}
+		st, err := os.Stat(abs)
+		switch {
+		case err != nil:
+			return "", fmt.Errorf("%w: rootFS: %v", ErrInvalidConfig, err)
+		case !st.IsDir():
+			return "", fmt.Errorf("%w: rootFS: %s is not a directory", ErrInvalidConfig, abs)
+		}
+		log.Info().Str("rootfs", abs).Str("package", spec.Package.String()).
+			Msg("package already unpacked; running it from the given root filesystem")
+		return abs, nil
+	}
+	cacheDir := ""
+	if cfg.WorkDir != "" {
+		cacheDir = filepath.Join(cfg.WorkDir, "bundles")
+	} else if spec.Package.OCI != "" {
+		return "", fmt.Errorf("%w: workDir: required to unpack the OCI package %s", ErrInvalidConfig, spec.Package)
+	}
+	rootfs, err := bundle.Prepare(ctx, spec.Package, cacheDir)
+	if err != nil {
+		return "", fmt.Errorf("instance: package %s: %w", spec.Package, err)
+	}
+	return rootfs, nil
 }
 
 // runtime pulls, runs and settles the invocations of one function.
@@ -129,6 +178,11 @@ type runtime struct {
 	log  zerolog.Logger
 	now  func() time.Time
 
+	// started is when the instance started; its lifetime counts from it.
+	started time.Time
+	// retire says when the instance retires by itself; set by serve.
+	retire retirement
+
 	timeout   time.Duration
 	progress  time.Duration // InProgress interval
 	maxAnswer int           // largest answer body a result can carry
@@ -139,12 +193,19 @@ type runtime struct {
 	slots chan struct{}
 	wg    sync.WaitGroup
 
+	// mu guards held and idleSince.
+	mu sync.Mutex
+	// held counts the invocations the instance holds.
+	held int
+	// idleSince is when held last became zero.
+	idleSince time.Time
+
 	served, failed atomic.Int64
 }
 
 func newRuntime(nc *nats.Conn, js jetstream.JetStream, spec registry.Spec, cfg Config, fn function, log zerolog.Logger) *runtime {
 	conc := max(spec.Concurrency, 1)
-	return &runtime{
+	r := &runtime{
 		nc:        nc,
 		js:        js,
 		spec:      spec,
@@ -158,13 +219,23 @@ func newRuntime(nc *nats.Conn, js jetstream.JetStream, spec registry.Spec, cfg C
 		work:      context.Background(),
 		slots:     make(chan struct{}, conc),
 	}
+	r.started = r.now()
+	return r
 }
 
-// serve pulls until ctx ends or the function or consumer fails, then lets
-// every invocation it holds finish.
+// serve pulls until ctx ends, the instance retires (idle or at the end of
+// its lifetime), or the function or consumer fails, then lets every
+// invocation it holds finish.
 func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 	r.work = context.WithoutCancel(ctx)
-	pullCtx, stopPulling := context.WithCancel(ctx)
+	r.retire = newRetirement(r.cfg, r.started)
+	r.idleSince = r.now()
+	life, endLife := ctx, context.CancelFunc(func() {})
+	if end, ok := r.retire.deadline(); ok {
+		life, endLife = context.WithDeadline(ctx, end)
+	}
+	defer endLife()
+	pullCtx, stopPulling := context.WithCancel(life)
 	defer stopPulling()
 	pulled := make(chan error, 1)
 	go func() { pulled <- r.pull(pullCtx, cons) }()
@@ -176,19 +247,34 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 	if f, ok := r.fn.(failer); ok {
 		failed = f.Failed()
 	}
-	var runErr error
+	var (
+		runErr error
+		reason string // why the instance retires by itself
+	)
 	pulling := true
 	select {
-	case <-ctx.Done():
+	case <-life.Done(): // ctx ended, or the lifetime is over
+		if ctx.Err() == nil {
+			reason = retireLifetime
+		}
 	case <-failed:
 		runErr = r.fn.(failer).Err()
 	case runErr = <-pulled:
-		// Pulling ended by itself: the consumer is gone or the connection
-		// closed, and the instance can take no more work.
+		// Pulling ended by itself: the instance has been idle for its idle
+		// exit, or the consumer is gone or the connection closed and the
+		// instance can take no more work.
 		pulling = false
+		if errors.Is(runErr, errIdle) {
+			runErr, reason = nil, retireIdle
+		}
 	}
-	if runErr != nil {
+	switch {
+	case runErr != nil:
 		r.log.Error().Err(runErr).Msg("instance failing")
+	case reason == retireIdle:
+		r.log.Info().Str("reason", reason).Dur("idle_exit", r.cfg.IdleExit).Msg("instance retiring: idle")
+	case reason == retireLifetime:
+		r.log.Info().Str("reason", reason).Dur("max_lifetime", r.cfg.MaxLifetime).Msg("instance retiring: max lifetime reached")
 	}
 	r.log.Info().Msg("instance draining")
 	stopPulling()
@@ -203,19 +289,16 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 	return runErr
 }
 
-// pullWait bounds one pull request: an idle instance renews its request this
-// often, and a draining one stops within it.
-const pullWait = time.Second
-
 // pull hands invocations to free slots. It asks the server for exactly as
 // many invocations as there are free slots, so an invocation never waits
 // inside the client for a slot with its ack wait running unrenewed (a
 // standing Consume buffers up to its batch beyond what runs, and those could
-// be redelivered elsewhere and run twice). It returns nil once ctx ends and
-// the pull in progress is over, or an error wrapping ErrConsumer when it can
-// pull no more.
+// be redelivered elsewhere and run twice). Each pull waits at most
+// r.retire.pullWait. It returns nil once ctx ends and the pull in progress
+// is over, errIdle once the instance has held nothing for its idle exit,
+// or an error wrapping ErrConsumer when it can pull no more.
 func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
-	opts := []jetstream.FetchOpt{jetstream.FetchPriorityGroup(streams.PriorityGroup), jetstream.FetchMaxWait(pullWait)}
+	opts := []jetstream.FetchOpt{jetstream.FetchPriorityGroup(streams.PriorityGroup)}
 	if r.cfg.MinPending > 0 {
 		opts = append(opts, jetstream.FetchMinPending(int64(r.cfg.MinPending)))
 	}
@@ -238,14 +321,16 @@ func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
 			}
 		}
 		got := 0
-		batch, err := cons.Fetch(n, opts...)
+		batch, err := cons.Fetch(n, append(opts, jetstream.FetchMaxWait(r.retire.pullWait(r.now())))...)
 		if err == nil {
 			for msg := range batch.Messages() {
 				got++
+				r.hold()
 				r.wg.Add(1)
 				go func() {
 					defer r.wg.Done()
 					defer func() { <-r.slots }()
+					defer r.release()
 					r.handle(msg)
 				}()
 			}
@@ -271,5 +356,37 @@ func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
 				return nil
 			}
 		}
+		if since, idle := r.idle(); idle && r.retire.idle(r.now(), since) {
+			return errIdle
+		}
 	}
+}
+
+// errIdle ends pulling when the instance has been idle for its idle exit.
+var errIdle = errors.New("idle")
+
+// hold counts one more invocation held.
+func (r *runtime) hold() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.held++
+}
+
+// release counts one invocation less held; the instance is idle from now
+// when it was the last.
+func (r *runtime) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.held--
+	if r.held == 0 {
+		r.idleSince = r.now()
+	}
+}
+
+// idle returns since when the instance has held no invocation, and false
+// while it holds one.
+func (r *runtime) idle() (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.idleSince, r.held == 0
 }
