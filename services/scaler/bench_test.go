@@ -126,3 +126,74 @@ func BenchmarkTick1000Functions100Active(b *testing.B) {
 		b.Logf("one tick took %s, above the 20 ms requirement", perTick)
 	}
 }
+
+// BenchmarkArrivalDecision measures the per-arrival path (onArrival, the
+// NATS callback's work) in wavelink mode with 16 Wavelets known:
+//   - covered: the function's instances cover its outstanding work, the
+//     common case, so the decision asks for nothing;
+//   - asking: every arrival outgrows the burst by one instance, which is
+//     placed over the nodes and queued for a sender.
+//
+// Each reports ns/op and its ratio to a floor measured in the same run:
+// the async mode's arrival path, a count and a flag.
+func BenchmarkArrivalDecision(b *testing.B) {
+	env := streamstest.Start(b)
+	clock := newFakeClock()
+	newScaler := func(mode Mode) *Scaler {
+		s, err := New(Config{Mode: mode, Clock: clock, NodeTTL: time.Hour}, env.NC, env.JS, &staticSpecs{}, newFakeManager(false))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	const fn = "hot"
+
+	floorScaler := newScaler(ModeAsync)
+	floorScaler.signals.get(fn).atZero.Store(false)
+	const floorRounds = 200_000
+	start := time.Now()
+	for range floorRounds {
+		floorScaler.onArrival(fn, t0)
+	}
+	floor := time.Since(start) / floorRounds
+
+	setup := func(covered bool) *Scaler {
+		s := newScaler(ModeWavelink)
+		c := s.signals.get(fn)
+		if covered {
+			c.spec.Store(&fnSpec{concurrency: 1, memoryMB: 128, maxInstances: 100})
+			c.ready.Store(100) // the regular instances cover the max
+		} else {
+			c.spec.Store(&fnSpec{concurrency: 1, memoryMB: 1, maxInstances: 1 << 30})
+		}
+		for i := range 16 {
+			node := fmt.Sprintf("node-%02d", i)
+			st := status(node, t0, 100_000_000, 1_000_000_000, map[string]int{fn: 1}, nil)
+			if i == 5 {
+				st.Pool = map[string]int{fn: 2}
+			}
+			s.fleet.update(node, st, t0)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name    string
+		covered bool
+	}{{"covered", true}, {"asking", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := setup(tc.covered)
+			for b.Loop() {
+				s.onArrival(fn, t0)
+			}
+			b.StopTimer()
+			perOp := b.Elapsed() / time.Duration(b.N)
+			if asked := s.fleet.count(fn) - 16; tc.covered != (asked == 0) {
+				b.Fatalf("%d emergency instances asked for, want none when covered and some when asking", asked)
+			}
+			b.ReportMetric(float64(floor.Nanoseconds()), "floor-ns")
+			if floor > 0 {
+				b.ReportMetric(float64(perOp)/float64(floor), "x-floor")
+			}
+		})
+	}
+}

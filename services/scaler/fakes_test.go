@@ -217,6 +217,8 @@ type harness struct {
 	ctx   context.Context
 	// prom holds the metrics of the Scaler newScaler made last.
 	prom *prometheus.Registry
+	// statusSeq numbers the node statuses putStatus writes.
+	statusSeq int
 }
 
 func newHarness(t *testing.T, follow bool) *harness {
@@ -254,8 +256,10 @@ func (h *harness) cache() *registry.Cache {
 	return c
 }
 
+// config is the regular track alone, as the tests of the async decider
+// want it; tests of the other modes set Mode.
 func (h *harness) config() Config {
-	return Config{Clock: h.clock, IdleSweep: -1}
+	return Config{Mode: ModeAsync, Clock: h.clock, IdleSweep: -1}
 }
 
 // newScaler makes a Scaler on the harness.

@@ -41,7 +41,8 @@ func (q *pokeQueue) take() []string {
 	return out
 }
 
-// pokeLoop scales poked functions from zero until ctx ends.
+// pokeLoop scales poked functions until ctx ends: from zero, or, in
+// ModeSync, by the instances arrivals asked for.
 func (s *Scaler) pokeLoop(ctx context.Context) {
 	for {
 		select {
@@ -49,10 +50,30 @@ func (s *Scaler) pokeLoop(ctx context.Context) {
 			return
 		case <-s.pokes.wake:
 			for _, fn := range s.pokes.take() {
-				s.poke(ctx, fn)
+				if s.cfg.Mode == ModeSync {
+					s.grow(ctx, fn)
+				} else {
+					s.poke(ctx, fn)
+				}
 			}
 		}
 	}
+}
+
+// pokedState returns the state of a poked function, loading specs
+// deployed since the last tick, or false when fn is not deployed. s.mu must
+// be held.
+func (s *Scaler) pokedState(fn string) (*fnState, bool) {
+	spec, ok := s.specByName[fn]
+	if !ok {
+		// Deployed since the last tick, or not deployed at all.
+		s.refreshSpecs()
+		if spec, ok = s.specByName[fn]; !ok {
+			s.log.Debug().Str("function", fn).Msg("arrival for a function that is not deployed")
+			return nil, false
+		}
+	}
+	return s.state(spec), true
 }
 
 // poke asks for the function's first instance if its desired count is
@@ -60,16 +81,11 @@ func (s *Scaler) pokeLoop(ctx context.Context) {
 func (s *Scaler) poke(ctx context.Context, fn string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	spec, ok := s.specByName[fn]
+	fs, ok := s.pokedState(fn)
 	if !ok {
-		// Deployed since the last tick, or not deployed at all.
-		s.refreshSpecs()
-		if spec, ok = s.specByName[fn]; !ok {
-			s.log.Debug().Str("function", fn).Msg("arrival for a function that is not deployed")
-			return
-		}
+		return
 	}
-	fs := s.state(spec)
+	spec := fs.spec
 	if fs.policy.Desired() > 0 {
 		return
 	}
@@ -82,13 +98,12 @@ func (s *Scaler) poke(ctx context.Context, fn string) {
 	if err := s.mgr.Scale(ctx, spec, n); err != nil {
 		s.metrics.scaleErrors.WithLabelValues(fn).Inc()
 		s.log.Error().Err(err).Str("function", fn).Int("desired", n).Msg("scale from zero failed")
-		if c, ok := s.signals.lookup(fn); ok {
-			c.atZero.Store(true) // the next arrival tries again
-		}
+		fs.sig.atZero.Store(true) // the next arrival tries again
 		return
 	}
 	from := fs.asked
-	fs.policy, fs.asked, fs.askedTick = st, n, s.tickNo
+	fs.policy = st
+	s.setAsked(fs, n)
 	fs.gauges.desired.Set(float64(n))
 	s.metrics.pokes.Inc()
 	s.log.Info().Str("function", fn).Int("from", max(from, 0)).Int("to", n).

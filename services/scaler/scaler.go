@@ -13,6 +13,7 @@ import (
 
 	"github.com/wavelink/wavelink/services/clustermgr"
 	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/services/scaler/expedite"
 	"github.com/wavelink/wavelink/services/scaler/policy"
 )
 
@@ -26,18 +27,22 @@ type Specs interface {
 const flushTimeout = 5 * time.Second
 
 // Scaler decides the regular instances of every function and asks the
-// cluster manager for them.
+// cluster manager for them, and, in the modes with an expedited track, asks
+// Wavelets for emergency instances as work arrives.
 type Scaler struct {
-	cfg     Config
-	log     zerolog.Logger
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	specs   Specs
-	mgr     clustermgr.Manager
-	metrics *metrics
-	signals signals
-	pokes   *pokeQueue
-	running atomic.Bool
+	cfg        Config
+	syncParams policy.Params
+	log        zerolog.Logger
+	nc         *nats.Conn
+	js         jetstream.JetStream
+	specs      Specs
+	mgr        clustermgr.Manager
+	metrics    *metrics
+	signals    signals
+	pokes      *pokeQueue
+	bursts     *burstQueue
+	fleet      *fleet
+	running    atomic.Bool
 
 	// tickMu serialises ticks.
 	tickMu sync.Mutex
@@ -56,6 +61,10 @@ type fnState struct {
 	// once it is removed.
 	spec   registry.Spec
 	policy policy.State
+	// sig is the function's counters.
+	sig *counters
+	// arrivals are its arrivals over the rarity lookback (ModeWavelink).
+	arrivals expedite.Arrivals
 	// asked is the count the cluster manager last accepted, -1 before any.
 	asked     int
 	askedTick uint64
@@ -92,33 +101,47 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, specs Specs, mgr clu
 	}
 	return &Scaler{
 		cfg:        cfg,
-		log:        cfg.Logger.With().Str("component", "scaler").Logger(),
+		syncParams: cfg.syncParams(),
+		log:        cfg.Logger.With().Str("component", "scaler").Str("mode", string(cfg.Mode)).Logger(),
 		nc:         nc,
 		js:         js,
 		specs:      specs,
 		mgr:        mgr,
 		metrics:    m,
 		pokes:      newPokeQueue(),
+		bursts:     newBurstQueue(),
+		fleet:      newFleet(cfg.NodeTTL),
 		fns:        map[string]*fnState{},
 		specByName: map[string]registry.Spec{},
 	}, nil
 }
 
-// Run subscribes to the arrival and completion notices, pokes functions at
-// zero as invocations arrive, and ticks every Config.Tick until ctx ends. It
-// returns nil when ctx ends, ErrAlreadyRunning if the Scaler already runs,
-// or an error naming a subscription that failed.
+// Run subscribes to the arrival and completion notices, acts on each
+// arrival as the mode says (a poke, a scale-up or a burst decision), and
+// ticks every Config.Tick until ctx ends. In the modes with an expedited
+// track it also watches the Wavelets' status in the wl_nodes bucket and
+// runs the burst senders. It returns nil when ctx ends, ErrAlreadyRunning if
+// the Scaler already runs, or an error naming a subscription that failed.
 func (s *Scaler) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return ErrAlreadyRunning
 	}
 	defer s.running.Store(false)
+	if s.cfg.Mode.bursts() {
+		defer s.releaseBursts() // once the loops below have ended
+	}
 
-	pokeCtx, stopPokes := context.WithCancel(ctx)
+	loopCtx, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer stopPokes()
-	wg.Go(func() { s.pokeLoop(pokeCtx) })
+	defer stopLoops()
+	wg.Go(func() { s.pokeLoop(loopCtx) })
+	if s.cfg.Mode.bursts() {
+		wg.Go(func() { s.watchNodes(loopCtx) })
+		for range s.cfg.BurstSenders {
+			wg.Go(func() { s.burstLoop(loopCtx) })
+		}
+	}
 
 	subs, err := s.subscribe()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/services/scaler/expedite"
 	"github.com/wavelink/wavelink/services/scaler/policy"
 )
 
@@ -32,6 +33,14 @@ func TestConfigValidate(t *testing.T) {
 		{"negative read timeout", func(c *Config) { c.QueueTimeout = -time.Second }, "QueueTimeout"},
 		{"negative active span", func(c *Config) { c.ActiveFor = -time.Second }, "ActiveFor"},
 		{"bad params", func(c *Config) { c.Params = badParams }, "PanicWindow"},
+		{"unknown mode", func(c *Config) { c.Mode = "turbo" }, `"turbo"`},
+		{"negative keep-alive", func(c *Config) { c.KeepAlive = -time.Second }, "KeepAlive"},
+		{"sync keep-alive longer than the window holds", func(c *Config) { c.Mode = ModeSync; c.KeepAlive = 2 * time.Hour }, "KeepAlive"},
+		{"fastpath keep-alive may be long", func(c *Config) { c.Mode = ModeFastpath; c.KeepAlive = 2 * time.Hour }, ""},
+		{"negative burst timeout", func(c *Config) { c.BurstTimeout = -time.Second }, "BurstTimeout"},
+		{"no burst senders", func(c *Config) { c.BurstSenders = -1 }, "BurstSenders"},
+		{"negative node TTL", func(c *Config) { c.NodeTTL = -time.Second }, "NodeTTL"},
+		{"bad expedite params", func(c *Config) { c.Expedite = expedite.Params{MaxPerRequest: 5000} }, "MaxPerRequest"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,6 +60,28 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := (Config{}).Validate(); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("a zero config without defaults validated: %v", err)
+	}
+	for _, m := range Modes() {
+		if err := (Config{Mode: m}).WithDefaults().Validate(); err != nil {
+			t.Errorf("mode %s: %v", m, err)
+		}
+	}
+	if c := (Config{}).WithDefaults(); c.Mode != ModeWavelink || c.KeepAlive != c.Params.StableWindow {
+		t.Fatalf("defaults: mode %q keep-alive %s, want wavelink and the stable window", c.Mode, c.KeepAlive)
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	for _, m := range Modes() {
+		if got, err := ParseMode(string(m)); err != nil || got != m {
+			t.Errorf("ParseMode(%q) = %q, %v", m, got, err)
+		}
+	}
+	for _, bad := range []string{"", "Wavelink", "knative"} {
+		_, err := ParseMode(bad)
+		if !errors.Is(err, ErrInvalidConfig) || !containsAll(err.Error(), `"`+bad+`"`, "wavelink, async, sync, fastpath") {
+			t.Errorf("ParseMode(%q): %v, want ErrInvalidConfig naming it and the modes", bad, err)
+		}
 	}
 }
 
@@ -256,6 +287,7 @@ func TestDrainingKeepsInstancesUntilTheQueueIsEmpty(t *testing.T) {
 
 	h.invoke("leaving", 4)
 	h.awaitCounts(s, "leaving", 4, 0)
+	h.awaitQueued("leaving", 4)
 	if err := h.tick(s, tick); err != nil {
 		t.Fatal(err)
 	}

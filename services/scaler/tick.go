@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/services/scaler/expedite"
 	"github.com/wavelink/wavelink/services/scaler/policy"
 )
 
@@ -22,6 +23,11 @@ func (s *Scaler) Tick(ctx context.Context, now time.Time) error {
 	start := s.cfg.Clock.Now()
 	defer func() { s.metrics.tick.Observe(s.cfg.Clock.Now().Sub(start).Seconds()) }()
 
+	if s.cfg.Mode.bursts() {
+		for _, node := range s.fleet.prune(now) {
+			s.log.Info().Str("node", node).Msg("Wavelet status expired")
+		}
+	}
 	specs := s.specs.All()
 	work, removeErr := s.gather(ctx, specs, now)
 	toRead := make([]string, 0, len(work))
@@ -31,7 +37,11 @@ func (s *Scaler) Tick(ctx context.Context, now time.Time) error {
 		}
 	}
 	depths := s.readQueues(ctx, toRead)
-	return errors.Join(removeErr, s.decide(ctx, now, work, depths))
+	var reported map[string]int
+	if s.cfg.Mode.bursts() {
+		reported = s.fleet.reportedAll()
+	}
+	return errors.Join(removeErr, s.decide(ctx, now, work, depths, reported))
 }
 
 // item is one function's inputs to a tick.
@@ -122,11 +132,24 @@ func (s *Scaler) state(spec registry.Spec) *fnState {
 		s.fns[spec.Name] = fs
 	}
 	fs.spec = spec
+	// The counters are dropped with a removed function, so look them up
+	// each time.
+	fs.sig = s.signals.get(spec.Name)
+	fs.sig.setSpec(spec)
 	return fs
 }
 
+// setAsked records n as the count the cluster manager accepted. s.mu must
+// be held.
+func (s *Scaler) setAsked(fs *fnState, n int) {
+	fs.asked, fs.askedTick = n, s.tickNo
+	fs.sig.asked.Store(int64(n))
+}
+
 // decide runs the policy for every function and calls Scale where needed.
-func (s *Scaler) decide(ctx context.Context, now time.Time, work []item, depths []depth) error {
+// reported holds the emergency instances the Wavelets report per function
+// (nil in the modes without them).
+func (s *Scaler) decide(ctx context.Context, now time.Time, work []item, depths []depth, reported map[string]int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
@@ -144,13 +167,15 @@ func (s *Scaler) decide(ctx context.Context, now time.Time, work []item, depths 
 		if s.fns[name] != fs {
 			continue // removed meanwhile
 		}
+		fs.sig.depth.Store(int64(fs.waiting + fs.inFlight))
+		fs.sig.ready.Store(int64(it.ready))
 		obs := policy.Observation{
 			Waiting: fs.waiting, InFlight: fs.inFlight,
 			Arrivals: it.arrivals, Completions: it.completions,
 			Ready: it.ready, Draining: it.spec.Draining,
 			Limits: limitsOf(it.spec),
 		}
-		dec, st, err := policy.Decide(s.cfg.Params, fs.policy, now, obs)
+		dec, st, err := s.decideOne(now, it, obs)
 		if err != nil {
 			err = fmt.Errorf("scaler: %s: %w", name, err)
 			if msg := err.Error(); msg != fs.lastErr {
@@ -165,11 +190,10 @@ func (s *Scaler) decide(ctx context.Context, now time.Time, work []item, depths 
 		fs.gauges.desired.Set(float64(dec.Desired))
 		fs.gauges.ready.Set(float64(it.ready))
 		fs.gauges.panicking.Set(boolGauge(dec.Panic))
-		if c, ok := s.signals.lookup(name); ok {
-			c.atZero.Store(dec.Desired == 0)
-		} else if dec.Desired > 0 {
-			s.signals.get(name).atZero.Store(false)
+		if s.cfg.Mode.bursts() {
+			fs.gauges.emergency.Set(float64(reported[name]))
 		}
+		fs.sig.atZero.Store(dec.Desired == 0)
 		if err := s.apply(ctx, it, dec, obs); err != nil {
 			errs = append(errs, err)
 		}
@@ -194,7 +218,7 @@ func (s *Scaler) apply(ctx context.Context, it item, dec policy.Decision, obs po
 			s.log.Error().Err(err).Str("function", name).Int("desired", dec.Desired).Msg("scale failed")
 			return fmt.Errorf("scaler: scale %s to %d: %w", name, dec.Desired, err)
 		}
-		fs.asked, fs.askedTick = dec.Desired, s.tickNo
+		s.setAsked(fs, dec.Desired)
 	}
 	if changed || dec.Panic != fs.panicking {
 		s.log.Info().Str("function", name).Int("from", known).Int("to", dec.Desired).
@@ -205,4 +229,49 @@ func (s *Scaler) apply(ctx context.Context, it item, dec policy.Decision, obs po
 	}
 	fs.panicking = dec.Panic
 	return nil
+}
+
+// decideOne runs the mode's decider for one function. s.mu must be held.
+//   - ModeAsync: the KPA decider.
+//   - ModeSync: the peak decider over the keep-alive, utilisation 1.
+//   - ModeWavelink: the peak decider; a rare function gets no regular
+//     instances beyond its minimum, unless no Wavelet could take its work.
+//   - ModeFastpath: none at all, unless no Wavelet could take its work;
+//     then the peak decider, so the regular track serves it.
+func (s *Scaler) decideOne(now time.Time, it item, obs policy.Observation) (policy.Decision, policy.State, error) {
+	fs := it.fs
+	switch s.cfg.Mode {
+	case ModeAsync:
+		return policy.Decide(s.cfg.Params, fs.policy, now, obs)
+	case ModeSync:
+		return policy.DecidePeak(s.syncParams, fs.policy, now, obs)
+	case ModeFastpath:
+		if !fs.sig.fellBack.Load() {
+			obs.Expedited = true
+			obs.Limits.MinInstances = 0
+		}
+		dec, st, err := policy.DecidePeak(s.cfg.Params, fs.policy, now, obs)
+		if obs.Expedited && err == nil {
+			dec.Reason = "fastpath: every instance comes from Wavelets"
+		}
+		return dec, st, err
+	}
+	arrivals, err := fs.arrivals.Record(s.cfg.Expedite, now, it.arrivals)
+	if err != nil {
+		return policy.Decision{}, fs.policy, err
+	}
+	fs.arrivals = arrivals
+	rare := expedite.Rare(s.cfg.Expedite, arrivals, now)
+	obs.Expedited = rare && !fs.sig.fellBack.Load()
+	dec, st, err := policy.DecidePeak(s.cfg.Params, fs.policy, now, obs)
+	if obs.Expedited && err == nil {
+		mean, ok := arrivals.MeanInterArrival(now)
+		if ok {
+			dec.Reason = fmt.Sprintf("rare: mean inter-arrival %s above %s (%s)", mean.Round(time.Second), s.cfg.Expedite.RareAfter, dec.Reason)
+		} else {
+			_, span := arrivals.Observed(now)
+			dec.Reason = fmt.Sprintf("rare: no arrival in %s (%s)", span.Round(time.Second), dec.Reason)
+		}
+	}
+	return dec, st, err
 }

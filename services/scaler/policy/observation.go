@@ -43,6 +43,11 @@ type Observation struct {
 	// Draining is set while the function is being removed: it keeps its
 	// instances until its queue is empty, then goes to zero.
 	Draining bool
+	// Expedited is set when the expedited track alone serves the function
+	// (its arrivals are too sparse to keep instances for, or every instance
+	// comes from Wavelets): DecidePeak then asks for no regular instances
+	// beyond MinInstances. Decide ignores it.
+	Expedited bool
 	// Limits are the function's bounds.
 	Limits Limits
 }

@@ -22,12 +22,17 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 //	step 2s waiting=100 inflight=0 arrivals=0 completions=0 ready=0 [draining]
 //	repeat 5 2s waiting=7 ready=1
 //	poke 1s
+//	decider peak
+//	grow 1s n=3
+//	step 2s waiting=1 [expedited]
 //
 // ready=follow sets the ready count to the previous desired count, as if
 // the cluster manager kept up.
 // step advances the time and decides; repeat does that N times; poke
-// advances the time and pokes. Blank lines and lines starting with # are
-// skipped. Omitted fields are zero; omitted params are the defaults.
+// advances the time and pokes; grow advances the time and records a need of
+// n instances. decider selects Decide (kpa, the default) or DecidePeak
+// (peak) for the steps that follow. Blank lines and lines starting with #
+// are skipped. Omitted fields are zero; omitted params are the defaults.
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
 	if err != nil {
@@ -71,6 +76,7 @@ func replay(file string) (string, error) {
 	lim := lim10
 	var st State
 	now := t0
+	decide := Decide
 	var out strings.Builder
 	sc := bufio.NewScanner(f)
 	for lineNo := 1; sc.Scan(); lineNo++ {
@@ -89,6 +95,33 @@ func replay(file string) (string, error) {
 			if err := setLimits(&lim, fields[1:]); err != nil {
 				return fail(err)
 			}
+		case "decider":
+			switch strings.Join(fields[1:], " ") {
+			case "kpa":
+				decide = Decide
+			case "peak":
+				decide = DecidePeak
+			default:
+				return fail(fmt.Errorf("decider wants kpa or peak"))
+			}
+		case "grow":
+			if len(fields) != 3 || !strings.HasPrefix(fields[2], "n=") {
+				return fail(fmt.Errorf("grow wants a duration and n=<count>"))
+			}
+			dt, err := time.ParseDuration(fields[1])
+			if err != nil {
+				return fail(err)
+			}
+			n, err := strconv.Atoi(strings.TrimPrefix(fields[2], "n="))
+			if err != nil {
+				return fail(err)
+			}
+			now = now.Add(dt)
+			var d int
+			if d, st, err = Grow(p, st, now, n, lim); err != nil {
+				return fail(err)
+			}
+			fmt.Fprintf(&out, "t=%-5s grow n=%-3d                               -> desired=%d\n", now.Sub(t0), n, d)
 		case "step", "repeat", "poke":
 			n, rest := 1, fields[1:]
 			if fields[0] == "repeat" {
@@ -126,12 +159,16 @@ func replay(file string) (string, error) {
 					obs.Ready = st.Desired()
 				}
 				var d Decision
-				if d, st, err = Decide(p, st, now, obs); err != nil {
+				if d, st, err = decide(p, st, now, obs); err != nil {
 					return fail(err)
 				}
-				fmt.Fprintf(&out, "t=%-5s w=%-4d f=%-3d a=%-4d c=%-4d r=%-3d -> desired=%-3d panic=%-5v stable=%.2f burst=%.2f %q\n",
+				mark := ""
+				if obs.Expedited {
+					mark = " [expedited]"
+				}
+				fmt.Fprintf(&out, "t=%-5s w=%-4d f=%-3d a=%-4d c=%-4d r=%-3d -> desired=%-3d panic=%-5v stable=%.2f burst=%.2f %q%s\n",
 					now.Sub(t0), obs.Waiting, obs.InFlight, obs.Arrivals, obs.Completions, obs.Ready,
-					d.Desired, d.Panic, d.StableConcurrency, d.PanicConcurrency, d.Reason)
+					d.Desired, d.Panic, d.StableConcurrency, d.PanicConcurrency, d.Reason, mark)
 			}
 		default:
 			return fail(fmt.Errorf("unknown directive %q", fields[0]))
@@ -203,6 +240,10 @@ func parseObservation(fields []string) (Observation, bool, error) {
 	err := keyValues(fields, func(k, v string) error {
 		if k == "draining" {
 			o.Draining = v == "true"
+			return nil
+		}
+		if k == "expedited" {
+			o.Expedited = v == "true"
 			return nil
 		}
 		if k == "ready" && v == "follow" {

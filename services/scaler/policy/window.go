@@ -2,9 +2,11 @@ package policy
 
 import "time"
 
-// bucket sums the samples that fell into one bucket width.
+// bucket sums the samples that fell into one bucket width and keeps their
+// maximum.
 type bucket struct {
 	sum float64
+	max float64
 	n   int
 }
 
@@ -74,6 +76,9 @@ func (w *window) record(t time.Time, v float64) {
 		return // older than the window
 	}
 	b := &w.buckets[w.slot(i)]
+	if b.n == 0 || v > b.max {
+		b.max = v
+	}
 	b.sum += v
 	b.n++
 }
@@ -81,20 +86,10 @@ func (w *window) record(t time.Time, v float64) {
 // average is the mean of the samples in the buckets that the span ending at
 // now covers, and whether there was any.
 func (w window) average(now time.Time, span time.Duration) (float64, bool) {
-	if w.empty() {
-		return 0, false
-	}
-	cur, ok := w.index(now)
+	lo, hi, ok := w.covered(now, span)
 	if !ok {
 		return 0, false
 	}
-	k := int64(span / w.width)
-	if span%w.width != 0 {
-		k++
-	}
-	n := int64(len(w.buckets))
-	lo := max(cur-k+1, w.newest-n+1, 0)
-	hi := min(cur, w.newest)
 	var sum float64
 	var cnt int
 	for j := lo; j <= hi; j++ {
@@ -106,4 +101,42 @@ func (w window) average(now time.Time, span time.Duration) (float64, bool) {
 		return 0, false
 	}
 	return sum / float64(cnt), true
+}
+
+// peak is the largest sample in the buckets that the span ending at now
+// covers, and whether there was any.
+func (w window) peak(now time.Time, span time.Duration) (float64, bool) {
+	lo, hi, ok := w.covered(now, span)
+	if !ok {
+		return 0, false
+	}
+	var top float64
+	seen := false
+	for j := lo; j <= hi; j++ {
+		b := w.buckets[w.slot(j)]
+		if b.n > 0 && (!seen || b.max > top) {
+			top, seen = b.max, true
+		}
+	}
+	return top, seen
+}
+
+// covered returns the first and last bucket indexes that the span ending at
+// now covers and that the ring still holds, or false when there are none.
+func (w window) covered(now time.Time, span time.Duration) (lo, hi int64, ok bool) {
+	if w.empty() {
+		return 0, 0, false
+	}
+	cur, ok := w.index(now)
+	if !ok {
+		return 0, 0, false
+	}
+	k := int64(span / w.width)
+	if span%w.width != 0 {
+		k++
+	}
+	n := int64(len(w.buckets))
+	lo = max(cur-k+1, w.newest-n+1, 0)
+	hi = min(cur, w.newest)
+	return lo, hi, lo <= hi
 }
