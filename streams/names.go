@@ -61,6 +61,9 @@ const (
 	HeaderDeliveries = "Wl-Deliveries"
 	// HeaderStreamSeq carries, on a dead letter, the invocation's sequence in WL_INVOKE.
 	HeaderStreamSeq = "Wl-Stream-Seq"
+	// HeaderRefused carries, on a Wavelet's bodiless reply to a burst
+	// request it could not read, why it refused it.
+	HeaderRefused = "Wl-Refused"
 )
 
 // PriorityGroup is the one priority group of every function consumer.

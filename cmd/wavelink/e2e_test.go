@@ -219,7 +219,7 @@ func TestRetriedIDRunsOnce(t *testing.T) {
 }
 
 func TestRedeliveryAfterInstanceKill(t *testing.T) {
-	p := startPlatform(t, "")
+	p := startPlatform(t, "", "--mode", "async") // regular instances only: they are the ones killed
 	// A 2 s timeout gives a 3 s ack wait, so redelivery comes quickly.
 	if out, err := cli(t, p, "fn", "deploy", "victim", "--package", "builtin:trace", "--timeout", "2s", "--concurrency", "4"); err != nil {
 		t.Fatalf("deploy: %v: %s", err, out)

@@ -9,9 +9,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/wavelink/wavelink/wavelet/sandbox"
 )
 
 func main() {
+	// A container's first process is this binary started by libcontainer
+	// as "wavelink init": it becomes the container's process here.
+	sandbox.Init()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,8 @@ func newScalerCmd(g *globals) *cobra.Command {
 		tick      time.Duration
 		logDir    string
 		debugAddr string
+		mode      string
+		keepAlive time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "scaler",
@@ -26,6 +29,10 @@ func newScalerCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger(os.Stderr)
+			if err != nil {
+				return err
+			}
+			m, err := scaler.ParseMode(mode)
 			if err != nil {
 				return err
 			}
@@ -61,7 +68,7 @@ func newScalerCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			sc, err := scaler.New(scaler.Config{Tick: tick, Logger: log, Registerer: metrics}, nc, js, cache, mgr)
+			sc, err := scaler.New(scaler.Config{Tick: tick, Mode: m, KeepAlive: keepAlive, Logger: log, Registerer: metrics}, nc, js, cache, mgr)
 			if err != nil {
 				return err
 			}
@@ -69,7 +76,19 @@ func newScalerCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&tick, "tick", 2*time.Second, "decision interval")
+	addModeFlags(cmd, &mode, &keepAlive)
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve metrics (/metrics) and Go profiles on this address; off when empty")
 	cmd.Flags().StringVar(&logDir, "instance-logs", "", "folder for instance logs (default: the scaler's own log)")
 	return cmd
+}
+
+// addModeFlags adds the scaler's policy mode flags; `up` shares them.
+func addModeFlags(cmd *cobra.Command, mode *string, keepAlive *time.Duration) {
+	names := make([]string, 0, 4)
+	for _, m := range scaler.Modes() {
+		names = append(names, string(m))
+	}
+	cmd.Flags().StringVar(mode, "mode", string(scaler.DefaultMode), "scaling policy: "+strings.Join(names, ", ")+
+		" (wavelink: both tracks; async: regular track only, Knative-like; sync: an instance per arrival that finds none free, Lambda-like; fastpath: every instance from Wavelets, kept alive, Dirigent-like)")
+	cmd.Flags().DurationVar(keepAlive, "keep-alive", 0, "how long sync-mode instances and fastpath emergency instances are kept after last needed (default: the stable window, 60s)")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/wavelink/wavelink/services/registry"
 	"github.com/wavelink/wavelink/services/scaler"
 	"github.com/wavelink/wavelink/streams"
+	"github.com/wavelink/wavelink/wavelet"
 )
 
 type upOptions struct {
@@ -31,6 +32,10 @@ type upOptions struct {
 	tick       time.Duration
 	debugAddr  string
 	topo       streams.Topology
+	wavelet    wavelet.Config
+	noWavelet  bool
+	mode       string
+	keepAlive  time.Duration
 }
 
 func newUpCmd(g *globals) *cobra.Command {
@@ -59,6 +64,9 @@ func newUpCmd(g *globals) *cobra.Command {
 	f.Int64Var(&o.topo.InvokeMaxBytes, "queue-max-bytes", o.topo.InvokeMaxBytes, "invocation queue byte limit; past it new invocations are refused (503)")
 	f.DurationVar(&o.topo.ResultMaxAge, "result-ttl", o.topo.ResultMaxAge, "how long asynchronous results are kept")
 	f.DurationVar(&o.topo.DuplicateWindow, "dedup-window", o.topo.DuplicateWindow, "how long a CloudEvent id is remembered for de-duplication")
+	addModeFlags(cmd, &o.mode, &o.keepAlive)
+	f.BoolVar(&o.noWavelet, "no-wavelet", false, "run no Wavelet: no emergency instances on this machine")
+	addWaveletFlags(cmd, &o.wavelet, "")
 	return cmd
 }
 
@@ -168,7 +176,12 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 		}
 	}()
 
-	sc, err := scaler.New(scaler.Config{Tick: o.tick, Logger: log, Registerer: metrics}, nc, js, cache, mgr)
+	mode, err := scaler.ParseMode(o.mode)
+	if err != nil {
+		return err
+	}
+	sc, err := scaler.New(scaler.Config{Tick: o.tick, Mode: mode, KeepAlive: o.keepAlive, NodeTTL: o.topo.NodeTTL,
+		Logger: log, Registerer: metrics}, nc, js, cache, mgr)
 	if err != nil {
 		return err
 	}
@@ -192,6 +205,26 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 		}
 		<-dlDone
 	}()
+
+	if !o.noWavelet {
+		wcfg := o.wavelet
+		wcfg.NATSURL, wcfg.Logger, wcfg.Registerer = natsURL, log, metrics
+		wcfg.StateDir = filepath.Join(data, "wavelet")
+		wcfg.InstanceArgs = []string{"--log-format", "json", "--log-level", log.GetLevel().String()}
+		wl, err := wavelet.New(wcfg, nc, js, cache)
+		if err != nil {
+			return err
+		}
+		wlCtx, stopWavelet := context.WithCancel(context.Background())
+		waveletDone := make(chan error, 1)
+		go func() { waveletDone <- wl.Run(wlCtx) }()
+		defer func() {
+			stopWavelet()
+			if err := <-waveletDone; err != nil {
+				log.Error().Err(err).Str("component", "wavelet").Msg("wavelet stopped")
+			}
+		}()
+	}
 
 	gwDone := make(chan error, 1)
 	go func() { gwDone <- gw.ListenAndServe(ctx) }()

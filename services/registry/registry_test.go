@@ -48,7 +48,7 @@ func TestDeployGetListAndConsumer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Config.MaxAckPending != 8 || info.Config.MaxDeliver != registry.DefaultMaxDeliver+1 || info.Config.FilterSubject != streams.InvokeSubject("echo") {
+	if info.Config.MaxAckPending != 4*(2+registry.MaxEmergencyInstances) || info.Config.MaxDeliver != registry.DefaultMaxDeliver+1 || info.Config.FilterSubject != streams.InvokeSubject("echo") {
 		t.Fatalf("consumer config %+v", info.Config)
 	}
 	if _, err := r.Deploy(ctx, registry.Spec{Name: "trace", Package: registry.Package{Builtin: "trace"}}); err != nil {

@@ -218,13 +218,22 @@ func (s Spec) Validate() error {
 	return nil
 }
 
-// ConsumerParams are the parameters of the function's consumer.
+// MaxEmergencyInstances is the most emergency instances one function may
+// have at once over all nodes, on top of its regular ones: the consumer
+// lets that many more instances' worth of invocations be in flight.
+const MaxEmergencyInstances = 1000
+
+// ConsumerParams are the parameters of the function's consumer. Its
+// MaxAckPending leaves room for the function's regular instances and for
+// MaxEmergencyInstances emergency ones, each running Concurrency at once:
+// the instances bound what they take by their free slots, the consumer
+// only bounds the total.
 func (s Spec) ConsumerParams() streams.ConsumerParams {
 	return streams.ConsumerParams{
 		Function:      s.Name,
 		Timeout:       s.Timeout.D(),
 		MaxDeliver:    s.MaxDeliver,
-		MaxAckPending: s.Concurrency * s.MaxInstances,
+		MaxAckPending: s.Concurrency * (s.MaxInstances + MaxEmergencyInstances),
 	}
 }
 

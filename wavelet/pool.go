@@ -1,0 +1,143 @@
+package wavelet
+
+import (
+	"context"
+	"time"
+
+	"github.com/wavelink/wavelink/services/registry"
+	"github.com/wavelink/wavelink/wavelet/poolpolicy"
+)
+
+// maxFills bounds how many pool entries are made at once, so that filling
+// the pool does not take the CPU from instances serving a burst.
+const maxFills = 4
+
+// noteBurst records a burst request of fn for the pool policy.
+func (w *Wavelet) noteBurst(fn string, count int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h := w.history[fn]
+	if h == nil {
+		h = &poolpolicy.History{}
+		w.history[fn] = h
+	}
+	h.Add(time.Now(), count, w.cfg.Pool.Window)
+}
+
+// keepPool brings each function's pooled instances to the policy's target:
+// it releases entries of functions that no longer burst, were removed or
+// changed, and makes entries that are missing.
+func (w *Wavelet) keepPool(ctx context.Context) {
+	if w.cfg.Pool.PerFunction < 0 || ctx.Err() != nil {
+		return
+	}
+	now := time.Now()
+	byName := map[string]registry.Spec{}
+	for _, s := range w.specs.All() {
+		byName[s.Name] = s
+	}
+	var drop []*inst
+	var fill []registry.Spec
+
+	w.mu.Lock()
+	if w.stopping {
+		w.mu.Unlock()
+		return
+	}
+	for fn, entries := range w.pool {
+		spec, ok := byName[fn]
+		kept := entries[:0]
+		for _, e := range entries {
+			if !ok || spec.Draining || e.specKey != specKey(spec) {
+				drop = append(drop, e)
+				continue
+			}
+			kept = append(kept, e)
+		}
+		w.pool[fn] = kept
+	}
+	pooledMB := 0
+	fills := 0
+	for fn, entries := range w.pool {
+		for _, e := range entries {
+			pooledMB += e.memMB
+		}
+		fills += w.filling[fn]
+	}
+	var fns []poolpolicy.Function
+	for fn, h := range w.history {
+		h.Forget(now, w.cfg.Pool.Window)
+		spec, ok := byName[fn]
+		if !ok || h.Peak(now, w.cfg.Pool.Window) == 0 {
+			delete(w.history, fn)
+			continue
+		}
+		fns = append(fns, poolpolicy.Function{Name: fn, MemoryMB: spec.MemoryMB + w.cfg.OverheadMB, History: h})
+	}
+	for fn := range w.pool {
+		if _, ok := w.history[fn]; !ok {
+			fns = append(fns, poolpolicy.Function{Name: fn}) // no history: target 0
+		}
+	}
+	targets := poolpolicy.Targets(now, fns, w.cfg.MemoryMB-w.usedMB+pooledMB, w.cfg.Pool)
+	for fn, target := range targets {
+		have := len(w.pool[fn]) + w.filling[fn]
+		for have > target && len(w.pool[fn]) > 0 {
+			drop = append(drop, w.pool[fn][0])
+			w.pool[fn] = w.pool[fn][1:]
+			have--
+		}
+		spec, ok := byName[fn]
+		if !ok || w.crashed[fn].until.After(now) {
+			continue
+		}
+		mem := spec.MemoryMB + w.cfg.OverheadMB
+		for have < target && fills < maxFills && w.usedSlots < w.cfg.Slots && w.usedMB+mem <= w.cfg.MemoryMB {
+			w.usedSlots++
+			w.usedMB += mem
+			w.filling[fn]++
+			fills++
+			have++
+			fill = append(fill, spec)
+		}
+	}
+	w.mu.Unlock()
+
+	for _, e := range drop {
+		e.stop()
+	}
+	for _, spec := range fill {
+		w.work.Go(func() { w.fillOne(ctx, spec) })
+	}
+}
+
+// fillOne makes one pooled instance of spec, whose slot and memory are
+// reserved already.
+func (w *Wavelet) fillOne(ctx context.Context, spec registry.Spec) {
+	in, err := w.launch(ctx, spec, true, lifetimes{})
+	if err != nil {
+		w.mu.Lock()
+		w.filling[spec.Name]--
+		w.mu.Unlock()
+		w.release(spec.MemoryMB + w.cfg.OverheadMB)
+		w.noteCrash(spec.Name, err.Error())
+		w.log.Warn().Err(err).Str("function", spec.Name).Msg("pool entry not made")
+		return
+	}
+	w.work.Go(func() { w.reap(in) })
+	err = in.await(ctx, lineParked, w.cfg.ReadyTimeout)
+	w.mu.Lock()
+	w.filling[spec.Name]--
+	if err == nil && !w.stopping {
+		w.pool[spec.Name] = append(w.pool[spec.Name], in)
+	}
+	w.mu.Unlock()
+	if err != nil {
+		w.noteCrash(spec.Name, err.Error())
+		w.log.Warn().Err(err).Str("function", spec.Name).Msg("pool entry not made")
+		in.stop()
+		return
+	}
+	w.log.Debug().Str("function", spec.Name).Str("instance", in.id).
+		Dur("took", time.Since(in.created)).Msg("pool entry parked")
+}

@@ -1,0 +1,45 @@
+package wavelet
+
+import (
+	"slices"
+	"time"
+)
+
+// reap waits for the instance to end, destroys its sandbox, and gives
+// back its slot and memory.
+func (w *Wavelet) reap(in *inst) {
+	<-in.sb.Done()
+	destroyErr := in.sb.Destroy()
+	w.mu.Lock()
+	if in.backstop != nil {
+		in.backstop.Stop()
+	}
+	delete(w.insts, in.id)
+	if i := slices.Index(w.pool[in.fn], in); i >= 0 {
+		w.pool[in.fn] = slices.Delete(w.pool[in.fn], i, i+1)
+	}
+	if !in.released {
+		in.released = true
+		w.usedSlots--
+		w.usedMB -= in.memMB
+	}
+	w.mu.Unlock()
+
+	in.mu.Lock()
+	source, readyAt := in.source, in.readyAt
+	in.mu.Unlock()
+	ev := w.log.Info().Str("function", in.fn).Str("instance", in.id)
+	if source != "" {
+		w.metrics.retired.WithLabelValues(source).Inc()
+		ev = ev.Str("from", source).Dur("served_for", time.Since(readyAt))
+	} else {
+		ev = ev.Str("from", "pool, never used")
+	}
+	if err := in.sb.Err(); err != nil {
+		ev = ev.Str("exit", err.Error())
+	}
+	if destroyErr != nil {
+		w.log.Warn().Err(destroyErr).Str("instance", in.id).Msg("emergency instance's sandbox not removed")
+	}
+	ev.Msg("emergency instance retired")
+}

@@ -1,0 +1,7 @@
+//go:build unix
+
+package sandbox
+
+import "syscall"
+
+const killSignal = syscall.SIGKILL
