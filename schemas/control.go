@@ -54,10 +54,15 @@ func (r *BurstRequest) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*r = BurstRequest{Function: w.Function, Count: w.Count, Reason: w.Reason,
+	*r = w.request()
+	return nil
+}
+
+// request converts the wire form to a BurstRequest.
+func (w burstWire) request() BurstRequest {
+	return BurstRequest{Function: w.Function, Count: w.Count, Reason: w.Reason,
 		IdleTimeout: time.Duration(w.IdleTimeoutMs) * time.Millisecond,
 		MaxLifetime: time.Duration(w.MaxLifetimeMs) * time.Millisecond}
-	return nil
 }
 
 // BurstReply is a Wavelet's answer to a burst request: a plain JSON reply
@@ -269,11 +274,11 @@ func isJSONMedia(ct string) bool {
 }
 
 func decodeBurstData(b []byte) (BurstRequest, error) {
-	var r BurstRequest
-	if err := decodeValidated(schemaBurst, "data", b, &r); err != nil {
+	var w burstWire
+	if err := decodeValidated(schemaBurst, "data", b, &w); err != nil {
 		return BurstRequest{}, err
 	}
-	return r, nil
+	return w.request(), nil
 }
 
 func decodeNodeStatusData(b []byte) (NodeStatus, error) {

@@ -7,18 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"sync"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 // The JSON Schemas (draft 2020-12) of the control events' data and of the
-// burst reply, embedded and compiled once, on first use.
+// burst reply, embedded and loaded once, on first use, by WaveLink's own
+// validator (jsonschema_load.go, jsonschema_validate.go), which supports
+// exactly the keywords these files use.
 
 //go:embed jsonschema/*.json
 var schemaFiles embed.FS
@@ -33,35 +29,26 @@ const (
 	schemaNodeStatus = "node-status.v1.json"
 )
 
-// compiledSchemas holds every embedded schema, compiled.
-type compiledSchemas map[string]*jsonschema.Schema
+// schemaNames lists every embedded schema.
+func schemaNames() []string { return []string{schemaBurst, schemaBurstReply, schemaNodeStatus} }
 
-// loadSchemas compiles the embedded schemas once; the result never changes.
+// compiledSchemas holds every embedded schema, loaded, by file name.
+type compiledSchemas map[string]*schemaNode
+
+// loadSchemas loads the embedded schemas once; the result never changes.
 var loadSchemas = sync.OnceValues(compileSchemas)
 
 func compileSchemas() (compiledSchemas, error) {
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	names := []string{schemaBurst, schemaBurstReply, schemaNodeStatus}
+	names := schemaNames()
+	out := make(compiledSchemas, len(names))
 	for _, name := range names {
 		b, err := schemaFiles.ReadFile("jsonschema/" + name)
 		if err != nil {
 			return nil, fmt.Errorf("schema %s: %w", name, err)
 		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		s, err := loadSchema(name, b)
 		if err != nil {
-			return nil, fmt.Errorf("schema %s: %w", name, err)
-		}
-		if err := c.AddResource(schemaBaseURL+name, doc); err != nil {
-			return nil, fmt.Errorf("schema %s: %w", name, err)
-		}
-	}
-	out := make(compiledSchemas, len(names))
-	for _, name := range names {
-		s, err := c.Compile(schemaBaseURL + name)
-		if err != nil {
-			return nil, fmt.Errorf("schema %s: %w", name, err)
+			return nil, err
 		}
 		out[name] = s
 	}
@@ -76,19 +63,8 @@ func decodeValidated(name, prefix string, b []byte, out any) error {
 	if err != nil {
 		return err
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return &FieldError{Field: prefix, Problem: "is empty: a JSON object is required"}
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		return &FieldError{Field: prefix, Problem: "is not valid JSON: " + err.Error()}
-	}
-	if err := all[name].Validate(doc); err != nil {
-		var ve *jsonschema.ValidationError
-		if errors.As(err, &ve) {
-			return schemaFieldError(prefix, ve)
-		}
-		return &FieldError{Field: prefix, Problem: err.Error()}
+	if err := checkSchema(all[name], prefix, b); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -101,77 +77,35 @@ func decodeValidated(name, prefix string, b []byte, out any) error {
 	return nil
 }
 
-// schemaFieldError reports the first (in path order) of the most specific
-// errors a validation found.
-func schemaFieldError(prefix string, ve *jsonschema.ValidationError) error {
-	var leaves []*FieldError
-	collectLeaves(prefix, nil, ve, &leaves)
-	if len(leaves) == 0 {
-		return &FieldError{Field: prefix, Problem: "does not match its schema"}
+// checkSchema checks that b is one JSON value that matches s. Its error is
+// a *FieldError whose Field is a path under prefix.
+func checkSchema(s *schemaNode, prefix string, b []byte) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return &FieldError{Field: prefix, Problem: "is empty: a JSON object is required"}
 	}
-	sort.Slice(leaves, func(i, j int) bool {
-		if leaves[i].Field != leaves[j].Field {
-			return leaves[i].Field < leaves[j].Field
-		}
-		return leaves[i].Problem < leaves[j].Problem
-	})
-	return leaves[0]
+	doc, err := decodeJSONValue(b)
+	if err != nil {
+		return &FieldError{Field: prefix, Problem: "is not valid JSON: " + err.Error()}
+	}
+	if fe := validateJSON(s, prefix, doc); fe != nil {
+		return fe
+	}
+	return nil
 }
 
-// collectLeaves gathers the errors without causes, and property-name errors
-// (whose causes are about the name, not a value). parentLoc is the instance
-// location of ve's parent.
-func collectLeaves(prefix string, parentLoc []string, ve *jsonschema.ValidationError, out *[]*FieldError) {
-	if pn, ok := ve.ErrorKind.(*kind.PropertyNames); ok {
-		// The library reports a property-name error at a wrong instance
-		// location; the object is where the parent error is.
-		*out = append(*out, &FieldError{Field: joinPath(joinPath(prefix, parentLoc...), pn.Property),
-			Problem: "is not a valid key: it must be a function name (a DNS label)"})
-		return
+// decodeJSONValue decodes one JSON value, numbers as json.Number, and
+// refuses anything after it.
+func decodeJSONValue(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
 	}
-	if len(ve.Causes) == 0 {
-		*out = append(*out, describe(prefix, ve)...)
-		return
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("invalid character after top-level value")
 	}
-	for _, c := range ve.Causes {
-		collectLeaves(prefix, ve.InstanceLocation, c, out)
-	}
-}
-
-// describe turns one validation error into fields and their problems.
-func describe(prefix string, ve *jsonschema.ValidationError) []*FieldError {
-	field := joinPath(prefix, ve.InstanceLocation...)
-	one := func(f, problem string) []*FieldError { return []*FieldError{{Field: f, Problem: problem}} }
-	switch k := ve.ErrorKind.(type) {
-	case *kind.Required:
-		out := make([]*FieldError, len(k.Missing))
-		for i, m := range k.Missing {
-			out[i] = &FieldError{Field: joinPath(field, m), Problem: "is required"}
-		}
-		return out
-	case *kind.AdditionalProperties:
-		out := make([]*FieldError, len(k.Properties))
-		for i, p := range k.Properties {
-			out[i] = &FieldError{Field: joinPath(field, p), Problem: "is not a known field"}
-		}
-		return out
-	case *kind.Type:
-		return one(field, "must be "+strings.Join(k.Want, " or ")+", got "+k.Got)
-	case *kind.Minimum:
-		return one(field, "must be at least "+k.Want.RatString()+", got "+k.Got.RatString())
-	case *kind.Maximum:
-		return one(field, "must be at most "+k.Want.RatString()+", got "+k.Got.RatString())
-	case *kind.MinLength:
-		if k.Want == 1 {
-			return one(field, "must not be empty")
-		}
-		return one(field, fmt.Sprintf("must be at least %d characters, got %d", k.Want, k.Got))
-	case *kind.MaxLength:
-		return one(field, fmt.Sprintf("must be at most %d characters, got %d", k.Want, k.Got))
-	case *kind.Pattern:
-		return one(field, "must match "+k.Want+", got "+quote(k.Got))
-	}
-	return one(field, ve.ErrorKind.LocalizedString(message.NewPrinter(language.English)))
+	return doc, nil
 }
 
 func joinPath(prefix string, parts ...string) string {
