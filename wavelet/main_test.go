@@ -55,7 +55,7 @@ type env struct {
 	specs *registry.Cache
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := streamstest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,7 +72,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // deploy deploys spec and waits until the cache has it.
-func (e *env) deploy(t *testing.T, spec registry.Spec) registry.Spec {
+func (e *env) deploy(t testing.TB, spec registry.Spec) registry.Spec {
 	t.Helper()
 	s, err := e.reg.Deploy(context.Background(), spec)
 	if err != nil {
@@ -86,7 +86,7 @@ func (e *env) deploy(t *testing.T, spec registry.Spec) registry.Spec {
 }
 
 // testConfig is a Wavelet config for tests: the built binary, containers.
-func (e *env) testConfig(t *testing.T, node string) Config {
+func (e *env) testConfig(t testing.TB, node string) Config {
 	return Config{
 		Node: node, NATSURL: e.URL, StateDir: t.TempDir(), Runtime: RuntimeContainers,
 		Binary: wavelinkBinary, Slots: 8, MemoryMB: 4096,
@@ -96,7 +96,7 @@ func (e *env) testConfig(t *testing.T, node string) Config {
 
 // start runs a Wavelet until the test ends, and checks then that it left
 // no container behind.
-func (e *env) start(t *testing.T, cfg Config) *Wavelet {
+func (e *env) start(t testing.TB, cfg Config) *Wavelet {
 	t.Helper()
 	if os.Geteuid() != 0 && cfg.Runtime == RuntimeContainers {
 		t.Skip("containers need root")
@@ -131,7 +131,7 @@ func (e *env) start(t *testing.T, cfg Config) *Wavelet {
 }
 
 // assertNoContainers fails if a container's state is left in stateDir.
-func assertNoContainers(t *testing.T, stateDir string) {
+func assertNoContainers(t testing.TB, stateDir string) {
 	t.Helper()
 	entries, _ := os.ReadDir(filepath.Join(stateDir, "containers"))
 	for _, e := range entries {
@@ -154,7 +154,7 @@ func (e *env) nodeStatus(node string) (schemas.NodeStatus, error) {
 
 // burst asks node for count instances of fn and returns the reply, or the
 // refusal header's text as Refused for a request it could not read.
-func (e *env) burst(t *testing.T, node string, req schemas.BurstRequest) schemas.BurstReply {
+func (e *env) burst(t testing.TB, node string, req schemas.BurstRequest) schemas.BurstReply {
 	t.Helper()
 	msg := nats.NewMsg(streams.BurstSubject(node))
 	if err := schemas.EncodeControlNATS(schemas.TypeBurst, "test", fmt.Sprintf("b-%d", time.Now().UnixNano()), req, msg); err != nil {
@@ -163,7 +163,7 @@ func (e *env) burst(t *testing.T, node string, req schemas.BurstRequest) schemas
 	return e.request(t, msg)
 }
 
-func (e *env) request(t *testing.T, msg *nats.Msg) schemas.BurstReply {
+func (e *env) request(t testing.TB, msg *nats.Msg) schemas.BurstReply {
 	t.Helper()
 	resp, err := e.NC.RequestMsg(msg, 30*time.Second)
 	if err != nil {
@@ -241,7 +241,7 @@ func (e *env) pending(t *testing.T, fn string) uint64 {
 	return info.NumPending + uint64(info.NumAckPending)
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !ok() {

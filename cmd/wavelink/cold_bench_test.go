@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wavelink/wavelink/services/registry"
+)
+
+// BenchmarkColdEcho measures cold invocations end to end: for each of 20
+// freshly deployed echo functions (no instance anywhere, no pool), one sync
+// HTTP request through a real `wavelink up`, from request sent to response
+// read. It runs the platform in wavelink mode (the first arrival asks the
+// Wavelet for an emergency instance in a libcontainer container) and in
+// async mode (the scaler asks the local cluster manager for a regular
+// instance process), and reports p50 and p99 of each beside the floor of
+// starting the binary (fork+exec until it reports on a pipe). Run with
+// -benchtime=1x.
+func BenchmarkColdEcho(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("the Wavelet's containers need root")
+	}
+	const functions = 20
+	for i := 0; i < b.N; i++ {
+		floor := measureStartFloor(b, functions)
+		b.ReportMetric(ms(floor[len(floor)/2]), "floor-p50-ms")
+		for _, mode := range []string{"wavelink", "async"} {
+			lat := coldRun(b, mode, functions)
+			b.Logf("%s: cold echo p50 %.1f ms, p99 %.1f ms, max %.1f ms (floor p50 %.1f ms)", mode,
+				ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]), ms(floor[len(floor)/2]))
+			b.ReportMetric(ms(lat[len(lat)/2]), mode+"-p50-ms")
+			b.ReportMetric(ms(lat[len(lat)*99/100]), mode+"-p99-ms")
+		}
+	}
+}
+
+// coldRun starts a platform in mode, deploys n echo functions and invokes
+// each once; it returns the latencies, sorted.
+func coldRun(b *testing.B, mode string, n int) []time.Duration {
+	p := startPlatform(b, "", "--mode", mode)
+	nc, err := nats.Connect(p.NATSURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	reg, err := registry.Open(ctx, js)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		spec := registry.Spec{Name: fmt.Sprintf("cold-%d", i), Package: registry.Package{Builtin: "echo"}, Concurrency: 10, MaxInstances: 2}
+		if _, err := reg.Deploy(ctx, spec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second) // every component has seen the deployments
+	client := &http.Client{Timeout: 30 * time.Second}
+	var lat []time.Duration
+	for i := range n {
+		url := fmt.Sprintf("%s/functions/cold-%d", p.GatewayURL(), i)
+		t0 := time.Now()
+		resp, err := client.Post(url, "text/plain", bytes.NewReader([]byte("cold")))
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		lat = append(lat, time.Since(t0))
+		if resp.StatusCode != http.StatusOK || string(body) != "cold" {
+			b.Fatalf("%s: %d %q", url, resp.StatusCode, body)
+		}
+		if mode == "wavelink" && resp.Header.Get("ce-wltrack") != "emergency" {
+			b.Fatalf("%s served by a %q instance, want an emergency one", url, resp.Header.Get("ce-wltrack"))
+		}
+	}
+	slices.Sort(lat)
+	return lat
+}
+
+// measureStartFloor starts the binary n times until it reports on a pipe.
+func measureStartFloor(b *testing.B, n int) []time.Duration {
+	var lat []time.Duration
+	for range n {
+		r, w, err := os.Pipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command(wavelinkBinary(b), "ready-probe", "--ready-fd", "3")
+		cmd.ExtraFiles = []*os.File{w}
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		w.Close()
+		if _, err := r.Read(make([]byte, 1)); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		r.Close()
+		_ = cmd.Wait()
+	}
+	slices.Sort(lat)
+	return lat
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,105 @@
+package wavelet
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/wavelink/wavelink/schemas"
+)
+
+// BenchmarkSpawn measures emergency instance starts through a real Wavelet
+// (containers, the real instance runtime, a real NATS server), from the
+// burst request sent until its reply, which the Wavelet sends once the
+// instance pulls: cold (a new container), pool (a parked instance let go),
+// and ten at once from the pool. The floor is a fork+exec of the same
+// binary until it reports on a pipe (its hidden ready-probe command). Each
+// reports p50 and p99 in ms.
+func BenchmarkSpawn(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("containers need root")
+	}
+	b.Run("floor-fork-exec", func(b *testing.B) {
+		var lat []time.Duration
+		for b.Loop() {
+			r, w, err := os.Pipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			cmd := exec.Command(wavelinkBinary, "ready-probe", "--ready-fd", "3")
+			cmd.ExtraFiles = []*os.File{w}
+			t0 := time.Now()
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			w.Close()
+			if _, err := r.Read(make([]byte, 1)); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+			r.Close()
+			_ = cmd.Wait()
+		}
+		report(b, lat)
+	})
+	b.Run("cold", func(b *testing.B) { spawnBench(b, 1, false) })
+	b.Run("pool", func(b *testing.B) { spawnBench(b, 1, true) })
+	b.Run("pool-ten-at-once", func(b *testing.B) { spawnBench(b, 10, true) })
+}
+
+// spawnBench asks for count instances per iteration, from the pool or not.
+func spawnBench(b *testing.B, count int, pool bool) {
+	e := newEnv(b)
+	e.deploy(b, echoSpec("echo"))
+	cfg := e.testConfig(b, "bench")
+	cfg.Logger = cfg.Logger.Level(zerolog.WarnLevel)
+	cfg.Slots, cfg.IdleTimeout, cfg.StatusEvery = 2*count+2, 50*time.Millisecond, 20*time.Millisecond
+	cfg.MemoryMB = 16384
+	cfg.Pool.PerFunction = -1
+	if pool {
+		cfg.Pool.PerFunction = count
+	}
+	w := e.start(b, cfg)
+	settle := func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			s := w.Status()
+			idle := len(s.Running) == 0
+			if idle && (!pool || s.Pool["echo"] == count) {
+				return
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("not settled: %+v", s)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if pool { // a first burst gives the function a history, hence a pool
+		e.burst(b, "bench", schemas.BurstRequest{Function: "echo", Count: count})
+	}
+	var lat []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		settle()
+		b.StartTimer()
+		t0 := time.Now()
+		r := e.burst(b, "bench", schemas.BurstRequest{Function: "echo", Count: count})
+		lat = append(lat, time.Since(t0))
+		if r.Accepted != count {
+			b.Fatalf("reply %+v", r)
+		}
+	}
+	report(b, lat)
+}
+
+func report(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
