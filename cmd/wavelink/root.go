@@ -30,7 +30,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&g.logFormat, "log-format", "console", "log format: console or json")
 	pf.StringVar(&g.natsURL, "nats", envOr("WAVELINK_NATS", "nats://127.0.0.1:4222"), "NATS server URL (env WAVELINK_NATS)")
-	root.AddCommand(newUpCmd(g), newInstanceCmd(g), newGatewayCmd(g), newScalerCmd(g), newWaveletCmd(g), newFnCmd(g), newLoadgenCmd(), newProbeCmd())
+	root.AddCommand(newUpCmd(g), newInstanceCmd(g), newGatewayCmd(g), newScalerCmd(g), newWaveletCmd(g), newNodesCmd(g), newFnCmd(g), newLoadgenCmd(), newProbeCmd())
 	return root
 }
 
