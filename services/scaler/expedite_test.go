@@ -422,3 +422,26 @@ func TestWavelinkRareFunctionGetsNoRegularInstances(t *testing.T) {
 		t.Fatalf("rare function's desired gauge %v with work queued, want 0: the expedited track serves it", got)
 	}
 }
+
+// Work that no arrival announces (queued before the scaler ran, or delivered
+// again after an instance died) still gets a burst, at the next tick.
+func TestTickAsksForWorkNoArrivalAnnounced(t *testing.T) {
+	h := newHarness(t, false)
+	h.deploy("quiet", 2, 0, 50)
+	h.invoke("quiet", 4) // before the scaler subscribes: no arrival reaches it
+	h.awaitQueued("quiet", 4)
+	s := h.newScaler(h.burstConfig(ModeWavelink), h.cache())
+	h.run(s)
+	w := h.wavelet("node-a", acceptAll)
+	h.putStatus(s, status("node-a", h.clock.Now(), 8, 4096, nil, nil))
+	if got := w.asked("quiet"); got != 0 {
+		t.Fatalf("%d instances asked before any tick", got)
+	}
+	if err := h.tick(s, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h.awaitMetric("wavelink_scaler_burst_instances_accepted_total", "quiet", 2)
+	if got := w.asked("quiet"); got != 2 {
+		t.Fatalf("%d instances asked for 4 queued invocations at concurrency 2, want 2", got)
+	}
+}

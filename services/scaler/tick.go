@@ -169,6 +169,11 @@ func (s *Scaler) decide(ctx context.Context, now time.Time, work []item, depths 
 		}
 		fs.sig.depth.Store(int64(fs.waiting + fs.inFlight))
 		fs.sig.ready.Store(int64(it.ready))
+		if s.cfg.Mode.bursts() && fs.waiting > 0 && !it.spec.Draining {
+			// Work waits that no arrival will prompt a burst for: delivered
+			// again after an instance died, or announced by a lost notice.
+			s.bursts.decideAgain(name)
+		}
 		obs := policy.Observation{
 			Waiting: fs.waiting, InFlight: fs.inFlight,
 			Arrivals: it.arrivals, Completions: it.completions,
