@@ -96,3 +96,26 @@ func countContainers(stateDir string) int {
 	entries, _ := readDir(stateDir + "/containers")
 	return len(entries)
 }
+
+// Where containers cannot be made, emergency instances run as plain
+// processes and serve the same way.
+func TestProcessRuntimeServes(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(t, echoSpec("echo"))
+	cfg := e.testConfig(t, "n6")
+	cfg.Runtime, cfg.Pool.PerFunction = RuntimeProcesses, -1
+	w := e.start(t, cfg)
+	if w.Mode() != "process" {
+		t.Fatalf("mode %s, want process", w.Mode())
+	}
+	ids := e.invokeAsync(t, "echo", 3)
+	if r := e.burst(t, "n6", schemas.BurstRequest{Function: "echo", Count: 1}); r.Accepted != 1 {
+		t.Fatalf("reply %+v", r)
+	}
+	for id, res := range e.waitResults(t, ids, 30*time.Second) {
+		if res.Track != "emergency" {
+			t.Errorf("%s served by track %q", id, res.Track)
+		}
+	}
+	waitFor(t, 15*time.Second, "the instance to retire", func() bool { return len(w.Status().Running) == 0 })
+}
