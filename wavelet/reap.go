@@ -33,7 +33,7 @@ func (w *Wavelet) reap(in *inst) {
 		w.metrics.retired.WithLabelValues(source).Inc()
 		ev = ev.Str("from", source).Dur("served_for", time.Since(readyAt))
 	} else {
-		ev = ev.Str("from", "pool, never used")
+		ev = ev.Str("from", "never pulled")
 	}
 	if err := in.sb.Err(); err != nil {
 		ev = ev.Str("exit", err.Error())

@@ -177,6 +177,10 @@ func (in *inst) earlyExit() error {
 	case <-in.sb.Done():
 	case <-time.After(time.Second):
 	}
+	select { // its last words, before they are quoted
+	case <-in.tail.done:
+	case <-time.After(time.Second):
+	}
 	why := "ended"
 	if err := in.sb.Err(); err != nil {
 		why = err.Error()
@@ -226,13 +230,19 @@ type tail struct {
 	out  io.Writer
 	keep int
 
+	// done is closed once the output has ended.
+	done chan struct{}
+
 	mu    sync.Mutex
 	lines []string
 }
 
-func newTail(out io.Writer, keep int) *tail { return &tail{out: out, keep: keep} }
+func newTail(out io.Writer, keep int) *tail {
+	return &tail{out: out, keep: keep, done: make(chan struct{})}
+}
 
 func (t *tail) copy(r *os.File) {
+	defer close(t.done)
 	defer r.Close()
 	s := bufio.NewScanner(r)
 	s.Buffer(make([]byte, 0, 4096), 1<<20)
