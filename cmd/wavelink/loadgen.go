@@ -1,21 +1,28 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wavelink/wavelink/loadgen"
+	"github.com/wavelink/wavelink/services/registry"
 )
 
 func newLoadgenCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "loadgen", Short: "Drive load at WaveLink and measure it against floors taken in the same run"}
-	cmd.AddCommand(newLoadgenWarmCmd(), newLoadgenChaosCmd(), &cobra.Command{
+	cmd.AddCommand(newLoadgenWarmCmd(), newLoadgenChaosCmd(), newLoadgenStepCmd(), &cobra.Command{
 		Use:    "tcp-echo",
 		Short:  "Echo bytes on a loopback port (the peer of the process round-trip floor)",
 		Hidden: true,
@@ -145,4 +152,317 @@ per accepted invocation. Prints accepted, answered, duplicated and lost.`,
 	f.Float64Var(&cfg.Rate, "rate", 300, "invocations per second")
 	f.DurationVar(&cfg.ResultWait, "result-wait", 2*time.Minute, "how long to wait for all results")
 	return cmd
+}
+
+// stepOptions are the flags of `loadgen step`.
+type stepOptions struct {
+	url, binary, dataDir, mode string
+	platform, keepData         bool
+	upArgs                     []string
+	function                   string
+	concurrency, memoryMB      int
+	maxInstances               int
+	rate                       float64
+	shape                      loadgen.StepShape
+	spacing                    string
+	runMs, runMiB              int
+	traceMode                  string
+	headers                    []string
+	timeout, window            time.Duration
+	csvPath, summaryPath       string
+	printJSON                  bool
+}
+
+// stepReport is the JSON summary file: the experiment's settings and what
+// was measured.
+type stepReport struct {
+	Experiment stepExperiment  `json:"experiment"`
+	Summary    loadgen.Summary `json:"summary"`
+}
+
+type stepExperiment struct {
+	Gateway   string    `json:"gateway"`
+	Platform  bool      `json:"platform"`
+	Mode      string    `json:"mode,omitempty"`
+	Function  string    `json:"function"`
+	From      float64   `json:"from_per_s"`
+	To        float64   `json:"to_per_s"`
+	At        float64   `json:"step_at_s"`
+	Duration  float64   `json:"duration_s"`
+	Spacing   string    `json:"spacing"`
+	Seed      uint64    `json:"seed"`
+	RunMs     int       `json:"run_ms"`
+	TraceMode string    `json:"trace_mode"`
+	Arrivals  int       `json:"arrivals"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+func newLoadgenStepCmd() *cobra.Command {
+	o := stepOptions{}
+	cmd := &cobra.Command{
+		Use:   "step",
+		Short: "Open-loop load at one function: a constant rate or a step from one rate to another; which track served each invocation",
+		Long: `Sends synchronous invocations of one function at scheduled times computed up front (open loop: a
+slow answer never delays the next arrival): --from per second until --at, then --to per second until
+--duration (or --rate throughout). Each invocation is recorded (scheduled, sent, first byte, done,
+status, track, instance, outcome, error) in a CSV file; a summary (latency percentiles overall and in
+the first --window after the step, invocations and distinct instances per track per second, p99 per
+second, and the time until regular instances serve at least 98% of every second's invocations) is
+printed and written as JSON. A failed invocation is reported as an error, never retried.
+
+With --platform it starts ` + "`wavelink up`" + ` on a fresh data folder with --mode, runs the load, and stops it;
+otherwise it drives the gateway at --url. Giving --concurrency, --memory or --max-instances deploys
+(or updates) the function with them, as the built-in trace when it does not exist yet.`,
+		Example: `  wavelink loadgen step --platform --mode wavelink --from 0 --to 200 --at 2s --duration 30s --run-ms 50
+  wavelink loadgen step --url http://127.0.0.1:8080 --rate 50 --duration 10s --spacing exponential --seed 3`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runLoadgenStep(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.url, "url", envOr("WAVELINK_GATEWAY", "http://127.0.0.1:8080"), "gateway URL of a running platform (env WAVELINK_GATEWAY)")
+	f.BoolVar(&o.platform, "platform", false, "start wavelink up on a fresh data folder for the run and stop it afterwards")
+	f.StringVar(&o.mode, "mode", "wavelink", "with --platform: the scaling policy passed to wavelink up --mode")
+	f.StringVar(&o.binary, "binary", "", "with --platform: the wavelink binary to run (default this one)")
+	f.StringVar(&o.dataDir, "data", "", "with --platform: data folder (default a temporary one, removed afterwards)")
+	f.BoolVar(&o.keepData, "keep-data", false, "with --platform: keep the temporary data folder (platform and instance logs)")
+	f.StringArrayVar(&o.upArgs, "up-arg", nil, "with --platform: an extra argument for wavelink up (repeatable), e.g. --up-arg=--tick=1s")
+	f.StringVar(&o.function, "function", "trace", "function to invoke")
+	f.IntVar(&o.concurrency, "concurrency", 0, "deploy the function with this concurrency per instance")
+	f.IntVar(&o.memoryMB, "memory", 0, "deploy the function with this memory per instance, MB")
+	f.IntVar(&o.maxInstances, "max-instances", 0, "deploy the function with this many regular instances at most")
+	f.Float64Var(&o.rate, "rate", 0, "a constant rate, invocations per second (instead of --from, --to and --at)")
+	f.Float64Var(&o.shape.From, "from", 0, "invocations per second before the step")
+	f.Float64Var(&o.shape.To, "to", 200, "invocations per second from the step on")
+	f.DurationVar(&o.shape.At, "at", 2*time.Second, "when the step comes, from the start")
+	f.DurationVar(&o.shape.Duration, "duration", 30*time.Second, "length of the run")
+	f.StringVar(&o.spacing, "spacing", string(loadgen.SpacingEven), "inter-arrival times: even or exponential")
+	f.Uint64Var(&o.shape.Seed, "seed", 1, "seed of exponential inter-arrival times")
+	f.IntVar(&o.runMs, "run-ms", 50, "run time asked of trace (requested_cpu), ms")
+	f.IntVar(&o.runMiB, "run-mib", 0, "memory trace holds during the run (requested_memory), MiB")
+	f.StringVar(&o.traceMode, "trace-mode", "sleep", "how trace spends its run time: sleep or spin")
+	f.StringArrayVarP(&o.headers, "header", "H", nil, "extra request header NAME:VALUE (repeatable)")
+	f.DurationVar(&o.timeout, "timeout", 2*time.Minute, "longest wait for one invocation's answer; past it the invocation is an error")
+	f.DurationVar(&o.window, "window", 10*time.Second, "how long after the step the after-step latency covers")
+	f.StringVar(&o.csvPath, "csv", "step.csv", "write one CSV line per invocation here; empty: none")
+	f.StringVar(&o.summaryPath, "summary", "step.json", "write the JSON summary here; empty: none")
+	f.BoolVar(&o.printJSON, "json", false, "print the JSON summary instead of the text one")
+	return cmd
+}
+
+func runLoadgenStep(cmd *cobra.Command, o stepOptions) error {
+	ctx := cmd.Context()
+	f := cmd.Flags()
+	errOut := cmd.ErrOrStderr()
+	if f.Changed("rate") {
+		if f.Changed("from") || f.Changed("to") || f.Changed("at") {
+			return fmt.Errorf("--rate is a constant rate: give it or --from/--to/--at, not both")
+		}
+		o.shape.From, o.shape.To, o.shape.At = o.rate, o.rate, 0
+	}
+	if o.platform && f.Changed("url") {
+		return fmt.Errorf("--platform starts its own gateway: give --platform or --url, not both")
+	}
+	o.shape.Spacing = loadgen.Spacing(o.spacing)
+	arrivals, err := loadgen.Schedule(o.shape)
+	if err != nil {
+		return err
+	}
+	if len(arrivals) == 0 {
+		return fmt.Errorf("the load shape makes no arrivals: raise --from or --to")
+	}
+	header := http.Header{}
+	header.Set("requested_cpu", strconv.Itoa(o.runMs))
+	header.Set("x-trace-mode", o.traceMode)
+	if o.runMiB > 0 {
+		header.Set("requested_memory", strconv.Itoa(o.runMiB))
+	}
+	for _, h := range o.headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok {
+			return fmt.Errorf("-H %q: want NAME:VALUE", h)
+		}
+		header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+
+	gateway, natsURL := strings.TrimRight(o.url, "/"), cmd.Flag("nats").Value.String()
+	if o.platform {
+		p, stop, err := startStepPlatform(ctx, o, errOut)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		gateway, natsURL = p.GatewayURL(), p.NATSURL()
+	}
+	if f.Changed("concurrency") || f.Changed("memory") || f.Changed("max-instances") {
+		if err := deployStepFunction(ctx, natsURL, o, f.Changed, errOut); err != nil {
+			return err
+		}
+	}
+
+	rates := fmt.Sprintf("%g/s", o.shape.To)
+	if o.shape.From != o.shape.To {
+		rates = fmt.Sprintf("%g/s, then %g/s from %s", o.shape.From, o.shape.To, o.shape.At)
+	}
+	fmt.Fprintf(errOut, "loadgen step: %d invocations of %s over %s (%s, %s spacing)\n",
+		len(arrivals), o.function, o.shape.Duration, rates, o.spacing)
+	recs, started, runErr := loadgen.RunOpenLoop(ctx, loadgen.OpenLoopConfig{
+		URL: gateway + "/functions/" + o.function, Header: header, Arrivals: arrivals, Timeout: o.timeout})
+	if recs == nil {
+		return runErr
+	}
+	rep := stepReport{
+		Experiment: stepExperiment{Gateway: gateway, Platform: o.platform, Function: o.function,
+			From: o.shape.From, To: o.shape.To, At: o.shape.At.Seconds(), Duration: o.shape.Duration.Seconds(),
+			Spacing: o.spacing, Seed: o.shape.Seed, RunMs: o.runMs, TraceMode: o.traceMode, Arrivals: len(arrivals), StartedAt: started},
+		Summary: loadgen.Summarize(recs, loadgen.SummaryOptions{Step: o.shape.At, Window: o.window}),
+	}
+	if o.platform {
+		rep.Experiment.Mode = o.mode
+	}
+	if err := writeStepFiles(o, recs, rep); err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if o.printJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := rep.Summary.WriteText(out); err != nil {
+		return err
+	}
+	return runErr
+}
+
+// startStepPlatform starts `wavelink up` for one step run; stop stops it and
+// removes a temporary data folder.
+func startStepPlatform(ctx context.Context, o stepOptions, log io.Writer) (p *loadgen.Platform, stop func(), err error) {
+	p = &loadgen.Platform{Binary: o.binary, DataDir: o.dataDir, Args: append([]string{"--mode", o.mode}, o.upArgs...)}
+	if p.Binary == "" {
+		if p.Binary, err = os.Executable(); err != nil {
+			return nil, nil, err
+		}
+	}
+	cleanup := func() {}
+	if p.DataDir == "" {
+		d, err := os.MkdirTemp("", "wavelink-step-")
+		if err != nil {
+			return nil, nil, err
+		}
+		p.DataDir = d
+		cleanup = func() {
+			if o.keepData {
+				fmt.Fprintf(log, "loadgen step: platform data and logs kept in %s\n", d)
+				return
+			}
+			_ = os.RemoveAll(d)
+		}
+	}
+	if p.DataDir, err = filepath.Abs(p.DataDir); err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(p.DataDir, 0o750); err != nil {
+		return nil, nil, err
+	}
+	if p.HTTP, err = loopbackAddr(); err != nil {
+		return nil, nil, err
+	}
+	if p.NATS, err = loopbackAddr(); err != nil {
+		return nil, nil, err
+	}
+	logf, err := os.Create(filepath.Join(p.DataDir, "platform.log"))
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	p.Log = logf
+	if err := p.Start(ctx); err != nil {
+		_ = logf.Close()
+		cleanup()
+		return nil, nil, fmt.Errorf("%w (its log: %s)", err, logf.Name())
+	}
+	fmt.Fprintf(log, "loadgen step: platform up (mode %s) at %s, data in %s\n", o.mode, p.GatewayURL(), p.DataDir)
+	return p, func() {
+		p.Stop(30 * time.Second)
+		_ = logf.Close()
+		cleanup()
+	}, nil
+}
+
+// loopbackAddr returns a loopback address with a port free right now.
+func loopbackAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// deployStepFunction creates or updates the function with the sizes given
+// on the command line, starting from its stored spec or from the built-in
+// trace, and waits a moment for the gateway and scaler to see it.
+func deployStepFunction(ctx context.Context, natsURL string, o stepOptions, changed func(string) bool, log io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	nc, reg, err := openRegistry(ctx, natsURL, "wavelink-loadgen")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	s, err := reg.Get(ctx, o.function)
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		s = registry.Spec{Name: o.function, Package: registry.Package{Builtin: "trace"}, Timeout: registry.Duration(5 * time.Minute)}
+	case err != nil:
+		return err
+	}
+	if changed("concurrency") {
+		s.Concurrency = o.concurrency
+	}
+	if changed("memory") {
+		s.MemoryMB = o.memoryMB
+	}
+	if changed("max-instances") {
+		s.MaxInstances = o.maxInstances
+	}
+	if s, err = reg.Deploy(ctx, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "loadgen step: deployed %s (%s, concurrency %d, memory %d MB, up to %d regular instances)\n",
+		s.Name, s.Package, s.Concurrency, s.MemoryMB, s.MaxInstances)
+	// The gateway and scaler learn of the change from a key-value watch.
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Second):
+	}
+	return nil
+}
+
+func writeStepFiles(o stepOptions, recs []loadgen.Record, rep stepReport) error {
+	if o.csvPath != "" {
+		f, err := os.Create(o.csvPath)
+		if err != nil {
+			return err
+		}
+		if err := loadgen.WriteCSV(f, recs); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("write %s: %w", o.csvPath, err)
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if o.summaryPath != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.summaryPath, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
