@@ -15,8 +15,9 @@ import (
 // BenchmarkSpawn measures emergency instance starts through a real Wavelet
 // (containers, the real instance runtime, a real NATS server), from the
 // burst request sent until its reply, which the Wavelet sends once the
-// instance pulls: cold (a new container), pool (a parked instance let go),
-// and ten at once from the pool. The floor is a fork+exec of the same
+// instance pulls: cold (a new container), generic (a parked instance with
+// no function yet, given one), pool (a parked instance of the function let
+// go), and ten at once from the pool. The floor is a fork+exec of the same
 // binary until it reports on a pipe (its hidden ready-probe command). Each
 // reports p50 and p99 in ms.
 func BenchmarkSpawn(b *testing.B) {
@@ -46,13 +47,16 @@ func BenchmarkSpawn(b *testing.B) {
 		}
 		report(b, lat)
 	})
-	b.Run("cold", func(b *testing.B) { spawnBench(b, 1, false) })
-	b.Run("pool", func(b *testing.B) { spawnBench(b, 1, true) })
-	b.Run("pool-ten-at-once", func(b *testing.B) { spawnBench(b, 10, true) })
+	b.Run("cold", func(b *testing.B) { spawnBench(b, 1, "cold") })
+	b.Run("generic", func(b *testing.B) { spawnBench(b, 1, "generic") })
+	b.Run("pool", func(b *testing.B) { spawnBench(b, 1, "pool") })
+	b.Run("pool-ten-at-once", func(b *testing.B) { spawnBench(b, 10, "pool") })
 }
 
-// spawnBench asks for count instances per iteration, from the pool or not.
-func spawnBench(b *testing.B, count int, pool bool) {
+// spawnBench asks for count instances per iteration, from source: "cold"
+// (no pool, no generic instance), "generic" or "pool".
+func spawnBench(b *testing.B, count int, source string) {
+	pool, generic := source == "pool", source == "generic"
 	e := newEnv(b)
 	e.deploy(b, echoSpec("echo"))
 	cfg := e.testConfig(b, "bench")
@@ -63,13 +67,16 @@ func spawnBench(b *testing.B, count int, pool bool) {
 	if pool {
 		cfg.Pool.PerFunction = count
 	}
+	if generic {
+		cfg.Generic = count
+	}
 	w := e.start(b, cfg)
 	settle := func() {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			s := w.Status()
 			idle := len(s.Running) == 0
-			if idle && (!pool || s.Pool["echo"] == count) {
+			if idle && (!pool || s.Pool["echo"] == count) && (!generic || s.Generic == count) {
 				return
 			}
 			if time.Now().After(deadline) {

@@ -75,8 +75,17 @@ func (w *Wavelet) burst(ctx context.Context, req schemas.BurstRequest, received 
 		r.Refused = "package of " + spec.Name + " cannot be prepared: " + err.Error()
 		return r
 	}
-	pooled, cold, short := w.reserve(spec, req.Count)
-	life := lifetimes{idle: w.cfg.IdleTimeout, max: w.cfg.MaxLifetime}
+	pooled, generic, cold, short := w.reserve(spec, req.Count)
+	if len(pooled)+len(generic) > 0 {
+		select { // make up what was taken
+		case w.refill <- struct{}{}:
+		default:
+		}
+	}
+	life := lifetimes{idle: w.cfg.IdleTimeout, max: w.cfg.MaxLifetime, minPending: w.cfg.MinPending}
+	if req.MinPending > 0 {
+		life.minPending = req.MinPending
+	}
 	if req.IdleTimeout > 0 {
 		life.idle = req.IdleTimeout
 	}
@@ -88,11 +97,17 @@ func (w *Wavelet) burst(ctx context.Context, req schemas.BurstRequest, received 
 		id  string
 		err error
 	}
-	results := make(chan result, len(pooled)+cold)
+	results := make(chan result, len(pooled)+len(generic)+cold)
 	var wg sync.WaitGroup
 	for _, in := range pooled {
 		wg.Go(func() {
 			err := w.startPooled(ctx, in, life, received)
+			results <- result{in.id, err}
+		})
+	}
+	for _, in := range generic {
+		wg.Go(func() {
+			err := w.startGeneric(ctx, in, life, received)
 			results <- result{in.id, err}
 		})
 	}
@@ -127,20 +142,23 @@ func (w *Wavelet) burst(ctx context.Context, req schemas.BurstRequest, received 
 	return r
 }
 
-// lifetimes are when a started instance retires.
+// lifetimes are when a started instance retires, and the backlog it takes
+// work from.
 type lifetimes struct {
-	idle, max time.Duration
+	idle, max  time.Duration
+	minPending int
 }
 
-// reserve takes up to count of fn's pooled instances and reserves slots
-// and memory for cold ones, releasing other functions' pooled instances
-// when the node is short. short says why fewer than count were granted.
-func (w *Wavelet) reserve(spec registry.Spec, count int) (pooled []*inst, cold int, short string) {
+// reserve takes up to count of fn's pooled instances, then (for a
+// built-in function) generic ones, and reserves slots and memory for cold
+// ones, releasing other functions' pooled instances when the node is short.
+// short says why fewer than count were granted.
+func (w *Wavelet) reserve(spec registry.Spec, count int) (pooled, generic []*inst, cold int, short string) {
 	mem := spec.MemoryMB + w.cfg.OverheadMB
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopping {
-		return nil, 0, "the Wavelet is stopping"
+		return nil, nil, 0, "the Wavelet is stopping"
 	}
 	entries := w.pool[spec.Name]
 	n := min(count, len(entries))
@@ -150,6 +168,21 @@ func (w *Wavelet) reserve(spec registry.Spec, count int) (pooled []*inst, cold i
 		w.insts[in.id] = in
 	}
 	rest := count - n
+	if spec.Package.Kind() == "builtin" {
+		key := specKey(spec)
+		for rest > 0 && len(w.generics) > 0 {
+			g := w.generics[len(w.generics)-1]
+			if w.usedMB+mem-g.memMB > w.cfg.MemoryMB {
+				break
+			}
+			w.generics = w.generics[:len(w.generics)-1]
+			w.usedMB += mem - g.memMB
+			g.memMB, g.fn, g.specKey = mem, spec.Name, key
+			w.insts[g.id] = g
+			generic = append(generic, g)
+			rest--
+		}
+	}
 	var evict []*inst
 	fits := func() int {
 		return min(rest, w.cfg.Slots-w.usedSlots, (w.cfg.MemoryMB-w.usedMB)/max(mem, 1))
@@ -166,7 +199,7 @@ func (w *Wavelet) reserve(spec registry.Spec, count int) (pooled []*inst, cold i
 	cold = max(fits(), 0)
 	w.usedSlots += cold
 	w.usedMB += cold * mem
-	if n+cold < count {
+	if n+len(generic)+cold < count {
 		if w.cfg.Slots-w.usedSlots <= 0 {
 			short = fmt.Sprintf("node full: all %d emergency instance slots in use", w.cfg.Slots)
 		} else {
@@ -179,7 +212,7 @@ func (w *Wavelet) reserve(spec registry.Spec, count int) (pooled []*inst, cold i
 		in.released = true
 		in.stop()
 	}
-	return pooled, cold, short
+	return pooled, generic, cold, short
 }
 
 // evictable removes and returns the oldest pooled instance of a function
@@ -211,6 +244,25 @@ func (w *Wavelet) startPooled(ctx context.Context, in *inst, life lifetimes, rec
 		return err
 	}
 	w.nowRunning(in, "pool", life, received)
+	return nil
+}
+
+// startGeneric gives a generic instance its function's memory limit and
+// lets it go for that function, then waits until it pulls.
+func (w *Wavelet) startGeneric(ctx context.Context, in *inst, life lifetimes, received time.Time) error {
+	if err := in.sb.SetMemory(in.memMB); err != nil {
+		in.stop()
+		return fmt.Errorf("instance %s: memory limit: %w", in.id, err)
+	}
+	if err := in.unpark(life); err != nil {
+		in.stop()
+		return err
+	}
+	if err := in.await(ctx, lineReady, w.cfg.ReadyTimeout); err != nil {
+		in.stop()
+		return err
+	}
+	w.nowRunning(in, "generic", life, received)
 	return nil
 }
 

@@ -58,6 +58,11 @@ type Config struct {
 	// MaxLifetime retires an instance this long after it started. Default
 	// 60s.
 	MaxLifetime time.Duration
+	// MinPending is the backlog an emergency instance takes work from once
+	// it has taken what waited when it started, so that regular instances
+	// with free slots keep precedence (burst requests may replace it).
+	// Default 2.
+	MinPending int
 	// ReadyTimeout bounds the wait for a started instance to pull. Default
 	// 10s.
 	ReadyTimeout time.Duration
@@ -68,6 +73,13 @@ type Config struct {
 	StatusEvery time.Duration
 	// Pool bounds the pre-created pool; Pool.PerFunction < 0 disables it.
 	Pool poolpolicy.Params
+	// Generic is how many generic instances are kept parked: connected,
+	// not yet given a function, taken by a burst of any built-in function
+	// that has no pooled instance. Default 2; -1 keeps none.
+	Generic int
+	// GenericMemoryMB is a generic instance's memory, beyond OverheadMB,
+	// until it is given a function. Default 64.
+	GenericMemoryMB int
 	// Logger receives the Wavelet's logs.
 	Logger zerolog.Logger
 	// Registerer receives the Wavelet's metrics; nil for none.
@@ -76,12 +88,15 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultOverheadMB   = 48
-	DefaultIdleTimeout  = time.Second
-	DefaultMaxLifetime  = 60 * time.Second
-	DefaultReadyTimeout = 10 * time.Second
-	DefaultCrashBackoff = 5 * time.Second
-	DefaultStatusEvery  = time.Second
+	DefaultOverheadMB      = 48
+	DefaultIdleTimeout     = time.Second
+	DefaultMaxLifetime     = 60 * time.Second
+	DefaultReadyTimeout    = 10 * time.Second
+	DefaultCrashBackoff    = 5 * time.Second
+	DefaultStatusEvery     = time.Second
+	DefaultMinPending      = 2
+	DefaultGeneric         = 2
+	DefaultGenericMemoryMB = 64
 )
 
 var validNode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`)
@@ -128,6 +143,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxLifetime == 0 {
 		c.MaxLifetime = DefaultMaxLifetime
 	}
+	if c.MinPending == 0 {
+		c.MinPending = DefaultMinPending
+	}
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = DefaultReadyTimeout
 	}
@@ -136,6 +154,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.StatusEvery == 0 {
 		c.StatusEvery = DefaultStatusEvery
+	}
+	if c.Generic == 0 {
+		c.Generic = DefaultGeneric
+	}
+	if c.GenericMemoryMB == 0 {
+		c.GenericMemoryMB = DefaultGenericMemoryMB
 	}
 	c.Pool = c.Pool.WithDefaults()
 	return c
@@ -166,8 +190,14 @@ func (c Config) Validate() error {
 		return bad("idleTimeout", "must not be negative, got %s", c.IdleTimeout)
 	case c.MaxLifetime < 0:
 		return bad("maxLifetime", "must not be negative, got %s", c.MaxLifetime)
+	case c.MinPending < 1:
+		return bad("minPending", "must be at least 1, got %d", c.MinPending)
 	case c.ReadyTimeout <= 0:
 		return bad("readyTimeout", "must be positive, got %s", c.ReadyTimeout)
+	case c.Generic < -1:
+		return bad("generic", "must be -1 (none) or more, got %d", c.Generic)
+	case c.GenericMemoryMB < 1:
+		return bad("genericMemoryMB", "must be at least 1, got %d", c.GenericMemoryMB)
 	case c.StatusEvery <= 0:
 		return bad("statusEvery", "must be positive, got %s", c.StatusEvery)
 	}

@@ -89,7 +89,7 @@ func (e *env) deploy(t testing.TB, spec registry.Spec) registry.Spec {
 func (e *env) testConfig(t testing.TB, node string) Config {
 	return Config{
 		Node: node, NATSURL: e.URL, StateDir: t.TempDir(), Runtime: RuntimeContainers,
-		Binary: wavelinkBinary, Slots: 8, MemoryMB: 4096,
+		Binary: wavelinkBinary, Slots: 8, MemoryMB: 4096, Generic: -1,
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 	}
 }
@@ -287,7 +287,7 @@ func runWaveletProcess() int {
 	}
 	w, err := New(Config{Node: os.Getenv("WL_NODE"), NATSURL: os.Getenv("WL_NATS"), StateDir: os.Getenv("WL_STATE"),
 		Runtime: RuntimeContainers, Binary: os.Getenv("WL_BINARY"), Slots: 8, MemoryMB: 4096,
-		Pool: poolpolicy.Params{PerFunction: -1}, Logger: zerolog.New(os.Stderr)}, nc, js, specs)
+		Pool: poolpolicy.Params{PerFunction: -1}, Generic: -1, Logger: zerolog.New(os.Stderr)}, nc, js, specs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

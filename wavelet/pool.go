@@ -24,11 +24,12 @@ func (w *Wavelet) noteBurst(fn string, count int) {
 	h.Add(time.Now(), count, w.cfg.Pool.Window)
 }
 
-// keepPool brings each function's pooled instances to the policy's target:
-// it releases entries of functions that no longer burst, were removed or
-// changed, and makes entries that are missing.
+// keepPool brings each function's pooled instances to the policy's target
+// (it releases entries of functions that no longer burst, were removed or
+// changed, and makes entries that are missing), and keeps Config.Generic
+// generic instances parked.
 func (w *Wavelet) keepPool(ctx context.Context) {
-	if w.cfg.Pool.PerFunction < 0 || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return
 	}
 	now := time.Now()
@@ -79,7 +80,14 @@ func (w *Wavelet) keepPool(ctx context.Context) {
 			fns = append(fns, poolpolicy.Function{Name: fn}) // no history: target 0
 		}
 	}
-	targets := poolpolicy.Targets(now, fns, w.cfg.MemoryMB-w.usedMB+pooledMB, w.cfg.Pool)
+	targets := map[string]int{}
+	if w.cfg.Pool.PerFunction >= 0 {
+		targets = poolpolicy.Targets(now, fns, w.cfg.MemoryMB-w.usedMB+pooledMB, w.cfg.Pool)
+	} else {
+		for fn := range w.pool {
+			targets[fn] = 0
+		}
+	}
 	for fn, target := range targets {
 		have := len(w.pool[fn]) + w.filling[fn]
 		for have > target && len(w.pool[fn]) > 0 {
@@ -101,6 +109,16 @@ func (w *Wavelet) keepPool(ctx context.Context) {
 			fill = append(fill, spec)
 		}
 	}
+	generics := 0
+	gmem := w.cfg.GenericMemoryMB + w.cfg.OverheadMB
+	for len(w.generics)+w.genFill < w.cfg.Generic && fills < maxFills &&
+		w.usedSlots < w.cfg.Slots && w.usedMB+gmem <= w.cfg.MemoryMB {
+		w.usedSlots++
+		w.usedMB += gmem
+		w.genFill++
+		fills++
+		generics++
+	}
 	w.mu.Unlock()
 
 	for _, e := range drop {
@@ -108,6 +126,36 @@ func (w *Wavelet) keepPool(ctx context.Context) {
 	}
 	for _, spec := range fill {
 		w.work.Go(func() { w.fillOne(ctx, spec) })
+	}
+	for range generics {
+		w.work.Go(func() { w.fillGeneric(ctx) })
+	}
+}
+
+// fillGeneric makes one generic instance, whose slot and memory are
+// reserved already.
+func (w *Wavelet) fillGeneric(ctx context.Context) {
+	spec := w.genericSpec()
+	in, err := w.launch(ctx, spec, true, lifetimes{})
+	if err != nil {
+		w.mu.Lock()
+		w.genFill--
+		w.mu.Unlock()
+		w.release(spec.MemoryMB + w.cfg.OverheadMB)
+		w.log.Warn().Err(err).Msg("generic instance not made")
+		return
+	}
+	w.work.Go(func() { w.reap(in) })
+	err = in.await(ctx, lineParked, w.cfg.ReadyTimeout)
+	w.mu.Lock()
+	w.genFill--
+	if err == nil && !w.stopping {
+		w.generics = append(w.generics, in)
+	}
+	w.mu.Unlock()
+	if err != nil {
+		w.log.Warn().Err(err).Msg("generic instance not made")
+		in.stop()
 	}
 }
 

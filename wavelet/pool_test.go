@@ -52,3 +52,45 @@ func TestPoolFollowsBursts(t *testing.T) {
 		return len(s.Pool) == 0 && len(s.Running) == 0 && s.Slots.Free == cfg.Slots
 	})
 }
+
+// Generic instances wait connected, with no function; a burst of a
+// built-in function with no pool takes them, gives them the function's
+// memory limit and function, and they serve; the Wavelet makes new ones.
+func TestGenericInstancesServeAnyBuiltin(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(t, echoSpec("echo"))
+	trace := echoSpec("tracer")
+	trace.Package.Builtin = "trace"
+	e.deploy(t, trace)
+	cfg := e.testConfig(t, "n7")
+	cfg.StatusEvery, cfg.Generic, cfg.Pool.PerFunction = 50*time.Millisecond, 2, -1
+	w := e.start(t, cfg)
+	waitFor(t, 15*time.Second, "two generic instances", func() bool { return w.Status().Generic == 2 })
+	st, err := e.nodeStatus("n7")
+	waitFor(t, 5*time.Second, "generic instances in wl_nodes", func() bool {
+		st, err = e.nodeStatus("n7")
+		return err == nil && st.Generic == 2
+	})
+	w.mu.Lock()
+	var generic []string
+	for _, in := range w.generics {
+		generic = append(generic, in.id)
+	}
+	w.mu.Unlock()
+
+	echoIDs := e.invokeAsync(t, "echo", 2)
+	traceIDs := e.invokeAsync(t, "tracer", 2)
+	r1 := e.burst(t, "n7", schemas.BurstRequest{Function: "echo", Count: 1})
+	r2 := e.burst(t, "n7", schemas.BurstRequest{Function: "tracer", Count: 1})
+	for _, r := range []schemas.BurstReply{r1, r2} {
+		if r.Accepted != 1 || !slices.Contains(generic, r.Instances[0]) {
+			t.Fatalf("reply %+v, want one of the generic instances %v", r, generic)
+		}
+	}
+	for id, res := range e.waitResults(t, append(echoIDs, traceIDs...), 30*time.Second) {
+		if res.Outcome != schemas.OutcomeOK || res.Track != "emergency" {
+			t.Errorf("%s: %+v", id, res)
+		}
+	}
+	waitFor(t, 15*time.Second, "new generic instances", func() bool { return w.Status().Generic == 2 })
+}

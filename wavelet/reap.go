@@ -18,6 +18,9 @@ func (w *Wavelet) reap(in *inst) {
 	if i := slices.Index(w.pool[in.fn], in); i >= 0 {
 		w.pool[in.fn] = slices.Delete(w.pool[in.fn], i, i+1)
 	}
+	if i := slices.Index(w.generics, in); i >= 0 {
+		w.generics = slices.Delete(w.generics, i, i+1)
+	}
 	if !in.released {
 		in.released = true
 		w.usedSlots--

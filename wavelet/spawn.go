@@ -47,13 +47,21 @@ type inst struct {
 	readyAt time.Time
 }
 
+// genericSpec is what a generic instance is made from: the built-ins'
+// root filesystem, and the memory it may use until it is given a function.
+func (w *Wavelet) genericSpec() registry.Spec {
+	return registry.Spec{Package: registry.Package{Builtin: "generic"}, MemoryMB: w.cfg.GenericMemoryMB}
+}
+
 // specKey identifies a spec's content: a pooled instance started with
 // another one is stale.
 func specKey(s registry.Spec) string { return fmt.Sprintf("%v", s) }
 
 // launch creates and starts an emergency instance of spec. With park, the
 // instance connects and loads its function, then waits to be let go
-// (unpark); without, it starts pulling at once. It returns once the
+// (unpark); without, it starts pulling at once. A spec with no name makes a
+// generic instance (see genericSpec), which parks as soon as it is
+// connected and is told its function when let go. It returns once the
 // sandbox's process runs; await reads how far it got.
 func (w *Wavelet) launch(ctx context.Context, spec registry.Spec, park bool, life lifetimes) (*inst, error) {
 	rootfs := ""
@@ -87,12 +95,15 @@ func (w *Wavelet) launch(ctx context.Context, spec registry.Spec, park bool, lif
 		child = append(child, goR)
 	}
 	args := []string{"--nats", w.cfg.NATSURL, "instance",
-		"--function", spec.Name, "--id", id, "--track", "emergency", "--min-pending", "1",
-		"--ready-fd", "3", "--seccomp"}
+		"--id", id, "--track", "emergency", "--ready-fd", "3", "--seccomp"}
+	if spec.Name != "" {
+		args = append(args, "--function", spec.Name)
+	}
 	if park { // the lifetimes come when it is let go
-		args = append(args, "--park-fd", "4")
+		args = append(args, "--park-fd", "4", "--min-pending", strconv.Itoa(w.cfg.MinPending))
 	} else {
-		args = append(args, "--idle-exit", life.idle.String(), "--max-lifetime", life.max.String())
+		args = append(args, "--idle-exit", life.idle.String(), "--max-lifetime", life.max.String(),
+			"--min-pending", strconv.Itoa(life.minPending))
 	}
 	args = append(args, w.cfg.InstanceArgs...)
 	var binds []sandbox.Bind
@@ -123,7 +134,11 @@ func (w *Wavelet) launch(ctx context.Context, spec registry.Spec, park bool, lif
 		closeAll(readyR, outR, goW)
 		return nil, fmt.Errorf("instance %s: %w", id, err)
 	}
-	in := &inst{id: id, fn: spec.Name, specKey: specKey(spec), memMB: mem, sb: sb, created: time.Now(),
+	key := ""
+	if spec.Name != "" {
+		key = specKey(spec)
+	}
+	in := &inst{id: id, fn: spec.Name, specKey: key, memMB: mem, sb: sb, created: time.Now(),
 		lines: make(chan string, 2), goW: goW, tail: newTail(w.outLog, 8)}
 	go readLines(readyR, in.lines)
 	go in.tail.copy(outR)
@@ -191,13 +206,14 @@ func (in *inst) earlyExit() error {
 	return fmt.Errorf("instance %s %s before it was ready", in.id, why)
 }
 
-// unpark lets a parked instance start pulling, with its lifetimes: one
-// line "go <idle> <max lifetime>" on its park descriptor.
+// unpark lets a parked instance start pulling, with its lifetimes and
+// function: one line "go <idle> <max lifetime> <function> <min pending>" on
+// its park descriptor.
 func (in *inst) unpark(life lifetimes) error {
 	if in.goW == nil {
 		return errors.New("instance " + in.id + " is not parked")
 	}
-	_, err := fmt.Fprintf(in.goW, "go %s %s\n", life.idle, life.max)
+	_, err := fmt.Fprintf(in.goW, "go %s %s %s %d\n", life.idle, life.max, in.fn, life.minPending)
 	_ = in.goW.Close()
 	in.goW = nil
 	return err

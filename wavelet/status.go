@@ -34,6 +34,7 @@ func (w *Wavelet) Status() schemas.NodeStatus {
 		}
 		s.Pool[fn] = len(entries)
 	}
+	s.Generic = len(w.generics)
 	return s
 }
 

@@ -57,11 +57,16 @@ type Wavelet struct {
 	work sync.WaitGroup
 	// ready is closed once Run answers burst requests.
 	ready chan struct{}
+	// refill asks the run loop to make up the pool and the generic
+	// instances a burst took, before the next status tick.
+	refill chan struct{}
 
 	mu        sync.Mutex
 	insts     map[string]*inst   // started or running, by id
 	pool      map[string][]*inst // parked, per function, oldest first
 	filling   map[string]int     // pool entries being made, per function
+	generics  []*inst            // parked, not yet given a function
+	genFill   int                // generic instances being made
 	usedSlots int
 	usedMB    int
 	history   map[string]*poolpolicy.History
@@ -102,7 +107,7 @@ func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, specs Specs) (*Wavel
 		bundles: newBundles(stateDir),
 		insts:   map[string]*inst{}, pool: map[string][]*inst{}, filling: map[string]int{},
 		history: map[string]*poolpolicy.History{}, crashed: map[string]crash{},
-		ready: make(chan struct{}),
+		ready: make(chan struct{}), refill: make(chan struct{}, 1),
 	}
 	if w.rt, w.containers, err = pickRuntime(cfg, log); err != nil {
 		return nil, err
@@ -212,6 +217,8 @@ func (w *Wavelet) Run(ctx context.Context) error {
 		case <-ticker.C:
 			w.keepPool(ctx)
 			w.putStatus(ctx, kv)
+		case <-w.refill:
+			w.keepPool(ctx)
 		}
 	}
 }
@@ -231,6 +238,7 @@ func (w *Wavelet) shutdown() {
 	for _, entries := range w.pool {
 		all = append(all, entries...)
 	}
+	all = append(all, w.generics...)
 	w.mu.Unlock()
 	for _, in := range all {
 		in.stop()

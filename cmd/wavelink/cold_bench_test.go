@@ -19,13 +19,15 @@ import (
 )
 
 // BenchmarkColdEcho measures cold invocations end to end: for each of 20
-// freshly deployed echo functions (no instance anywhere, no pool), one sync
-// HTTP request through a real `wavelink up`, from request sent to response
-// read. It runs the platform in wavelink mode (the first arrival asks the
-// Wavelet for an emergency instance in a libcontainer container) and in
-// async mode (the scaler asks the local cluster manager for a regular
-// instance process), and reports p50 and p99 of each beside the floor of
-// starting the binary (fork+exec until it reports on a pipe). Run with
+// freshly deployed echo functions (no instance of it anywhere, no pool of
+// it), one sync HTTP request through a real `wavelink up`, from request
+// sent to response read. It runs the platform in wavelink mode (the first
+// arrival asks the Wavelet for an emergency instance: a generic pre-started
+// one given the function, made up again right after), in wavelink mode
+// without generic instances (a new libcontainer container), and in async
+// mode (the scaler asks the local cluster manager for a regular instance
+// process), and reports p50 and p99 of each beside the floor of starting
+// the binary (fork+exec until it reports on a pipe). Run with
 // -benchtime=1x.
 func BenchmarkColdEcho(b *testing.B) {
 	if os.Geteuid() != 0 {
@@ -35,20 +37,23 @@ func BenchmarkColdEcho(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		floor := measureStartFloor(b, functions)
 		b.ReportMetric(ms(floor[len(floor)/2]), "floor-p50-ms")
-		for _, mode := range []string{"wavelink", "async"} {
-			lat := coldRun(b, mode, functions)
-			b.Logf("%s: cold echo p50 %.1f ms, p99 %.1f ms, max %.1f ms (floor p50 %.1f ms)", mode,
+		for _, run := range []struct{ name, mode, generic string }{
+			{"wavelink", "wavelink", "2"}, {"wavelink-nogeneric", "wavelink", "-1"}, {"async", "async", "2"},
+		} {
+			lat := coldRun(b, functions, "--mode", run.mode, "--generic", run.generic)
+			b.Logf("%s: cold echo p50 %.1f ms, p99 %.1f ms, max %.1f ms (floor p50 %.1f ms)", run.name,
 				ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]), ms(floor[len(floor)/2]))
-			b.ReportMetric(ms(lat[len(lat)/2]), mode+"-p50-ms")
-			b.ReportMetric(ms(lat[len(lat)*99/100]), mode+"-p99-ms")
+			b.ReportMetric(ms(lat[len(lat)/2]), run.name+"-p50-ms")
+			b.ReportMetric(ms(lat[len(lat)*99/100]), run.name+"-p99-ms")
 		}
 	}
 }
 
-// coldRun starts a platform in mode, deploys n echo functions and invokes
-// each once; it returns the latencies, sorted.
-func coldRun(b *testing.B, mode string, n int) []time.Duration {
-	p := startPlatform(b, "", "--mode", mode)
+// coldRun starts a platform with args, deploys n echo functions and
+// invokes each once, 100 ms apart; it returns the latencies, sorted.
+func coldRun(b *testing.B, n int, args ...string) []time.Duration {
+	p := startPlatform(b, "", args...)
+	mode := args[1]
 	nc, err := nats.Connect(p.NATSURL())
 	if err != nil {
 		b.Fatal(err)
@@ -70,6 +75,7 @@ func coldRun(b *testing.B, mode string, n int) []time.Duration {
 	client := &http.Client{Timeout: 30 * time.Second}
 	var lat []time.Duration
 	for i := range n {
+		time.Sleep(100 * time.Millisecond) // cold starts paced, as unrelated functions' first calls are
 		url := fmt.Sprintf("%s/functions/cold-%d", p.GatewayURL(), i)
 		t0 := time.Now()
 		resp, err := client.Post(url, "text/plain", bytes.NewReader([]byte("cold")))

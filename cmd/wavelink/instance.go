@@ -63,9 +63,9 @@ func newInstanceCmd(g *globals) *cobra.Command {
 					if p == nil {
 						return fmt.Errorf("--park-fd %d is not an open file", parkFD)
 					}
-					cfg.Park = func(ctx context.Context) (time.Duration, time.Duration, error) {
+					cfg.Park = func(ctx context.Context) (instance.Unpark, error) {
 						if _, err := f.WriteString("parked\n"); err != nil {
-							return 0, 0, err
+							return instance.Unpark{}, err
 						}
 						return awaitGo(ctx, p)
 					}
@@ -83,18 +83,18 @@ func newInstanceCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Function, "function", "", "function to serve (required)")
+	f.StringVar(&cfg.Function, "function", "", "function to serve (required, but for a generic parked instance, told its function when let go)")
 	f.StringVar(&cfg.ID, "id", "", "instance id (default host-pid)")
 	f.StringVar(&cfg.Track, "track", "regular", "track: regular or emergency")
-	f.IntVar(&cfg.MinPending, "min-pending", 0, "take work only while at least this many invocations wait (emergency instances)")
+	f.IntVar(&cfg.MinPending, "min-pending", 0, "emergency instances: after the first pull, take work only while at least this many invocations wait, or when waiting work was left by every other instance")
 	f.StringVar(&cfg.WorkDir, "work-dir", defaultWorkDir(), "folder for unpacked packages, shared by the instances of a machine")
 	f.StringVar(&cfg.RootFS, "rootfs", "", "folder the function's package is already unpacked in (\"/\" inside an emergency instance's container): run its command from there instead of preparing the package; ignored for built-ins")
 	f.DurationVar(&cfg.IdleExit, "idle-exit", 0, "retire after holding no invocation this long: stop pulling, finish what is held, exit 0 (0: never)")
 	f.DurationVar(&cfg.MaxLifetime, "max-lifetime", 0, "retire this long after starting: stop pulling, finish what is held, exit 0 (0: never)")
 	f.BoolVar(&filter, "seccomp", false, "before connecting, install a seccomp filter (Linux only) that this process and the function's process inherit: it refuses mounts, namespaces, tracing, kernel modules, eBPF and other calls a function never needs")
-	f.IntVar(&parkFD, "park-fd", 0, "start the function, write \"parked\" to --ready-fd, then wait to read \"go IDLE LIFETIME\" on this descriptor before pulling (a pre-started emergency instance)")
+	f.IntVar(&parkFD, "park-fd", 0, "start the function, write \"parked\" to --ready-fd, then wait to read \"go IDLE LIFETIME [FUNCTION [MIN-PENDING]]\" on this descriptor before pulling (a pre-started emergency instance; without --function it parks as soon as it is connected and is told its function then)")
 	f.IntVar(&readyFD, "ready-fd", 0, "file descriptor to write \"ready\" to once pulling")
-	_ = cmd.MarkFlagRequired("function")
+	cmd.MarkFlagsOneRequired("function", "park-fd")
 	return cmd
 }
 
@@ -108,9 +108,10 @@ func defaultWorkDir() string {
 }
 
 // awaitGo reads the line that lets a parked instance go: "go", then
-// optionally its idle exit and max lifetime as Go durations. The end of
-// the file, or ctx ending, stops the instance instead.
-func awaitGo(ctx context.Context, f *os.File) (idle, life time.Duration, err error) {
+// optionally its idle exit and max lifetime as Go durations, then
+// optionally the function to serve (required for a generic instance). The
+// end of the file, or ctx ending, stops the instance instead.
+func awaitGo(ctx context.Context, f *os.File) (instance.Unpark, error) {
 	type line struct {
 		s   string
 		err error
@@ -125,21 +126,37 @@ func awaitGo(ctx context.Context, f *os.File) (idle, life time.Duration, err err
 	case l = <-got:
 	case <-ctx.Done():
 		_ = f.Close()
-		return 0, 0, ctx.Err()
+		return instance.Unpark{}, ctx.Err()
 	}
 	_ = f.Close()
 	if l.err != nil {
-		return 0, 0, fmt.Errorf("park descriptor: %w", l.err)
+		return instance.Unpark{}, fmt.Errorf("park descriptor: %w", l.err)
 	}
 	fields := strings.Fields(l.s)
-	if len(fields) == 0 || fields[0] != "go" || len(fields) > 3 {
-		return 0, 0, fmt.Errorf("park descriptor: want \"go [IDLE [LIFETIME]]\", got %q", strings.TrimSpace(l.s))
+	if len(fields) == 0 || fields[0] != "go" || len(fields) > 5 {
+		return instance.Unpark{}, fmt.Errorf("park descriptor: want \"go [IDLE [LIFETIME [FUNCTION [MIN-PENDING]]]]\", got %q", strings.TrimSpace(l.s))
 	}
-	var ds [2]time.Duration
-	for i, v := range fields[1:] {
-		if ds[i], err = time.ParseDuration(v); err != nil || ds[i] < 0 {
-			return 0, 0, fmt.Errorf("park descriptor: bad duration %q", v)
+	var u instance.Unpark
+	for i, v := range fields[1:min(len(fields), 3)] {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return instance.Unpark{}, fmt.Errorf("park descriptor: bad duration %q", v)
+		}
+		if i == 0 {
+			u.IdleExit = d
+		} else {
+			u.MaxLifetime = d
 		}
 	}
-	return ds[0], ds[1], nil
+	if len(fields) >= 4 {
+		u.Function = fields[3]
+	}
+	if len(fields) == 5 {
+		n, err := strconv.Atoi(fields[4])
+		if err != nil || n < 0 {
+			return instance.Unpark{}, fmt.Errorf("park descriptor: bad minimum pending count %q", fields[4])
+		}
+		u.MinPending = n
+	}
+	return u, nil
 }

@@ -38,7 +38,7 @@ func newNodesCmd(g *globals) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NODE\tMODE\tSLOTS FREE\tMEMORY FREE\tRUNNING\tPOOL\tSEEN")
+			fmt.Fprintln(tw, "NODE\tMODE\tSLOTS FREE\tMEMORY FREE\tRUNNING\tPOOL\tGENERIC\tSEEN")
 			for _, k := range keys {
 				e, err := kv.Get(ctx, k)
 				if err != nil {
@@ -49,9 +49,9 @@ func newNodesCmd(g *globals) *cobra.Command {
 					fmt.Fprintf(tw, "%s\t(unreadable status: %v)\n", k, err)
 					continue
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d/%d MiB\t%s\t%s\t%s ago\n", st.Node, st.Mode,
+				fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d/%d MiB\t%s\t%s\t%d\t%s ago\n", st.Node, st.Mode,
 					st.Slots.Free, st.Slots.Total, st.MemoryMB.Free, st.MemoryMB.Total,
-					perFunction(st.Running), perFunction(st.Pool), time.Since(st.Time).Round(100*time.Millisecond))
+					perFunction(st.Running), perFunction(st.Pool), st.Generic, time.Since(st.Time).Round(100*time.Millisecond))
 			}
 			return tw.Flush()
 		},

@@ -53,6 +53,7 @@ func addWaveletFlags(cmd *cobra.Command, cfg *wavelet.Config, stateDir string) {
 	f.DurationVar(&cfg.IdleTimeout, "idle-exit", wavelet.DefaultIdleTimeout, "an emergency instance retires after holding no invocation this long")
 	f.DurationVar(&cfg.MaxLifetime, "max-lifetime", wavelet.DefaultMaxLifetime, "an emergency instance retires this long after it started")
 	f.IntVar(&cfg.Pool.PerFunction, "pool-per-function", 8, "most pre-started instances kept per bursting function; -1 disables the pool")
+	f.IntVar(&cfg.Generic, "generic", wavelet.DefaultGeneric, "pre-started instances kept with no function yet, for a burst of any built-in function; -1 keeps none")
 }
 
 // runWavelet watches the registry and runs a Wavelet until ctx ends.

@@ -26,10 +26,12 @@ type Config struct {
 	ID string
 	// Track is TrackRegular or TrackEmergency.
 	Track string
-	// MinPending, when above zero, makes the instance take invocations only
-	// while at least that many wait in the function's queue (the overflow
-	// priority group's minimum). Emergency instances only; zero for regular
-	// ones.
+	// MinPending, when above zero, makes an emergency instance defer to
+	// the others: after its first pull (which takes whatever waits: it was
+	// started for it), it takes invocations only while at least MinPending
+	// wait (the overflow priority group's minimum), or when invocations it
+	// saw waiting after an empty pull were left by every other instance.
+	// Zero for regular instances.
 	MinPending int
 	// WorkDir is the scratch folder of packaged functions (OCI layouts are
 	// unpacked under it). Required for OCI packages, unless RootFS is set.
@@ -52,13 +54,13 @@ type Config struct {
 	Logger zerolog.Logger
 	// Ready, if set, is called once when the instance has started pulling.
 	Ready func()
-	// Park, if set, is called once the function is started and the
-	// consumer found, before the first pull: a pre-started emergency
-	// instance waits in it until it is let go. It returns the idle exit and
-	// max lifetime to retire by from then on (zero keeps IdleExit and
-	// MaxLifetime), or an error when the instance is to stop without
-	// pulling. Emergency instances only.
-	Park func(ctx context.Context) (idleExit, maxLifetime time.Duration, err error)
+	// Park, if set, makes the instance wait before its first pull until it
+	// is let go: a pre-started emergency instance. With Function set it
+	// waits once the function is started and its consumer found; without,
+	// it waits as soon as it is connected, and the function to serve comes
+	// with the Unpark (a generic instance, kept for any built-in function).
+	// An error stops the instance without pulling. Emergency instances only.
+	Park func(ctx context.Context) (Unpark, error)
 }
 
 // Validate returns an error wrapping ErrInvalidConfig that names the first
@@ -68,6 +70,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, fmt.Sprintf(format, args...))
 	}
 	switch {
+	case c.Function == "" && c.Park != nil:
+		// a generic instance: the function comes when it is let go
 	case !streams.ValidFunctionName(c.Function):
 		return bad("function", "%q is not a DNS label", c.Function)
 	case c.ID == "":
@@ -86,4 +90,15 @@ func (c Config) Validate() error {
 		return bad("maxLifetime", "must not be negative, got %s", c.MaxLifetime)
 	}
 	return nil
+}
+
+// Unpark is what a parked instance is told when it is let go.
+type Unpark struct {
+	// IdleExit and MaxLifetime, when above zero, replace the config's.
+	IdleExit, MaxLifetime time.Duration
+	// Function is the function to serve: required for a generic instance,
+	// and when set for another, it must be the config's.
+	Function string
+	// MinPending, when above zero, replaces the config's.
+	MinPending int
 }

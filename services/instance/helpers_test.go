@@ -362,3 +362,18 @@ func shortenAckWait(t testing.TB, e *env, spec registry.Spec, d time.Duration) {
 		t.Fatalf("shorten the ack wait: %v", err)
 	}
 }
+
+// awaitResult waits for the async result of invocation id.
+func awaitResult(t testing.TB, e *env, id string) schemas.Result {
+	t.Helper()
+	st, err := e.JS.Stream(testCtx(t), streams.StreamResult)
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	eventually(t, "the result of "+id, func() bool {
+		_, err := st.GetLastMsgForSubject(testCtx(t), streams.ResultSubject(id))
+		return err == nil
+	})
+	r, _ := storedResult(t, e, id)
+	return r
+}

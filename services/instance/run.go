@@ -62,12 +62,21 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if nc == nil || js == nil {
 		return fmt.Errorf("%w: a NATS connection and its JetStream context are required", ErrInvalidConfig)
 	}
-	log := cfg.Logger.With().Str("component", "instance").Str("function", cfg.Function).
-		Str("instance", cfg.ID).Str("track", cfg.Track).Logger()
 	reg, err := registry.Open(ctx, js)
 	if err != nil {
 		return fmt.Errorf("instance: %w", err)
 	}
+	generic := cfg.Function == ""
+	if generic {
+		// Connected; all the rest waits for the function's name.
+		cfg.Logger.Info().Str("component", "instance").Str("instance", cfg.ID).Msg("generic instance parked")
+		if cfg, started, err = unpark(ctx, cfg); err != nil {
+			cfg.Logger.Info().Str("component", "instance").Str("instance", cfg.ID).Err(err).Msg("instance let go without pulling")
+			return nil
+		}
+	}
+	log := cfg.Logger.With().Str("component", "instance").Str("function", cfg.Function).
+		Str("instance", cfg.ID).Str("track", cfg.Track).Logger()
 	spec, err := reg.Get(ctx, cfg.Function)
 	if err != nil {
 		return fmt.Errorf("instance: %w", err)
@@ -92,24 +101,45 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if s, ok := fn.(stopper); ok {
 		defer s.Stop()
 	}
-	if cfg.Park != nil {
+	if cfg.Park != nil && !generic {
 		log.Info().Msg("instance parked")
-		idle, life, err := cfg.Park(ctx)
-		if err != nil {
+		if cfg, started, err = unpark(ctx, cfg); err != nil {
 			log.Info().Err(err).Msg("instance let go without pulling")
 			return nil
 		}
-		if idle > 0 {
-			cfg.IdleExit = idle
-		}
-		if life > 0 {
-			cfg.MaxLifetime = life
-		}
-		started = time.Now() // its lifetime counts from being let go
 	}
 	r := newRuntime(nc, js, spec, cfg, fn, log)
 	r.started = started
 	return r.serve(ctx, cons)
+}
+
+// unpark waits in cfg.Park and applies what the instance is told: the
+// function to serve (a generic instance) and its lifetimes, which count
+// from now.
+func unpark(ctx context.Context, cfg Config) (Config, time.Time, error) {
+	u, err := cfg.Park(ctx)
+	if err != nil {
+		return cfg, time.Time{}, err
+	}
+	switch {
+	case cfg.Function == "" && !streams.ValidFunctionName(u.Function):
+		return cfg, time.Time{}, fmt.Errorf("%w: a generic instance was let go with function %q, not a DNS label", ErrInvalidConfig, u.Function)
+	case cfg.Function != "" && u.Function != "" && u.Function != cfg.Function:
+		return cfg, time.Time{}, fmt.Errorf("%w: an instance of %s was let go for %s", ErrInvalidConfig, cfg.Function, u.Function)
+	}
+	if cfg.Function == "" {
+		cfg.Function = u.Function
+	}
+	if u.IdleExit > 0 {
+		cfg.IdleExit = u.IdleExit
+	}
+	if u.MaxLifetime > 0 {
+		cfg.MaxLifetime = u.MaxLifetime
+	}
+	if u.MinPending > 0 {
+		cfg.MinPending = u.MinPending
+	}
+	return cfg, time.Now(), nil
 }
 
 // openFunction makes the function the spec describes, started and ready.
@@ -289,6 +319,23 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 	return runErr
 }
 
+// eagerWait bounds an emergency instance's pull for what waits now: a pull
+// holds out for a whole batch until it expires.
+const eagerWait = 2 * time.Millisecond
+
+// leftWaiting reports whether fn's consumer has invocations that no other
+// instance is taking, after an emergency instance's pull for a backlog came
+// back empty: some wait undelivered, or some are out (perhaps with an
+// instance that died, to be delivered again, which the backlog minimum does
+// not count) while no other instance has a pull waiting.
+func (r *runtime) leftWaiting(ctx context.Context, cons jetstream.Consumer) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	info, err := cons.Info(ctx)
+	return err == nil && (info.NumPending > 0 || info.NumAckPending > 0 && info.NumWaiting == 0)
+}
+
 // pull hands invocations to free slots. It asks the server for exactly as
 // many invocations as there are free slots, so an invocation never waits
 // inside the client for a slot with its ack wait running unrenewed (a
@@ -298,10 +345,11 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 // is over, errIdle once the instance has held nothing for its idle exit,
 // or an error wrapping ErrConsumer when it can pull no more.
 func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
-	opts := []jetstream.FetchOpt{jetstream.FetchPriorityGroup(streams.PriorityGroup)}
-	if r.cfg.MinPending > 0 {
-		opts = append(opts, jetstream.FetchMinPending(int64(r.cfg.MinPending)))
-	}
+	group := jetstream.FetchPriorityGroup(streams.PriorityGroup)
+	// An emergency instance takes what waits when it starts (it was started
+	// for it); after that, only a backlog of at least MinPending, or work it
+	// saw left waiting by every other instance for a whole pull.
+	eager := r.cfg.MinPending > 0
 	var failures uint64
 	for {
 		// Reserve one slot (waiting for it), then every other free one.
@@ -321,7 +369,17 @@ func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
 			}
 		}
 		got := 0
-		batch, err := cons.Fetch(n, append(opts, jetstream.FetchMaxWait(r.retire.pullWait(r.now())))...)
+		var batch jetstream.MessageBatch
+		var err error
+		switch {
+		case eager: // what waits now (a no-wait pull cannot name a group)
+			batch, err = cons.Fetch(n, group, jetstream.FetchMinPending(1), jetstream.FetchMaxWait(eagerWait))
+		case r.cfg.MinPending > 0:
+			batch, err = cons.Fetch(n, group, jetstream.FetchMinPending(int64(r.cfg.MinPending)),
+				jetstream.FetchMaxWait(r.retire.pullWait(r.now())))
+		default:
+			batch, err = cons.Fetch(n, group, jetstream.FetchMaxWait(r.retire.pullWait(r.now())))
+		}
 		if err == nil {
 			for msg := range batch.Messages() {
 				got++
@@ -338,6 +396,9 @@ func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
 		}
 		for i := got; i < n; i++ {
 			<-r.slots
+		}
+		if r.cfg.MinPending > 0 && err == nil {
+			eager = !eager && got == 0 && r.leftWaiting(ctx, cons)
 		}
 		switch {
 		case err == nil:

@@ -324,50 +324,39 @@ func TestUndecodableMessageIsDeadLettered(t *testing.T) {
 	eventually(t, "removed from WL_INVOKE", func() bool { return invokeQueued(t, e, "echo") == 0 })
 }
 
-func TestMinPendingTakesOnlyABacklog(t *testing.T) {
+// An emergency instance takes what waits when it starts; after that it
+// leaves to a regular instance with free slots what that one takes at once.
+func TestEmergencyDefersToRegular(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(t, echoSpec("echo"))
+	publish(t, e, invocation("echo", "w-0", nil, nil, ""))
+	publish(t, e, invocation("echo", "w-1", nil, nil, ""))
+	startRun(t, e, Config{Function: "echo", ID: "em-1", Track: TrackEmergency, MinPending: 2})
+	for _, id := range []string{"w-0", "w-1"} {
+		res := awaitResult(t, e, id)
+		if res.Instance != "em-1" {
+			t.Fatalf("waiting invocation %s served by %s, want the emergency instance started for it", id, res.Instance)
+		}
+	}
+	startRun(t, e, Config{Function: "echo", ID: "reg-1", Track: TrackRegular})
+	for i := range 10 {
+		id := fmt.Sprintf("r-%d", i)
+		publish(t, e, invocation("echo", id, nil, nil, ""))
+		if res := awaitResult(t, e, id); res.Instance != "reg-1" {
+			t.Fatalf("%s served by %s while the regular instance had free slots", id, res.Instance)
+		}
+	}
+}
+
+// Alone, an emergency instance with a backlog minimum still serves a single
+// waiting invocation: no other instance took it within a pull.
+func TestEmergencyAloneServesBelowItsMinimum(t *testing.T) {
 	e := newEnv(t)
 	e.deploy(t, echoSpec("echo"))
 	startRun(t, e, Config{Function: "echo", ID: "em-1", Track: TrackEmergency, MinPending: 3})
-
-	publish(t, e, invocation("echo", "b-0", nil, nil, ""))
-	publish(t, e, invocation("echo", "b-1", nil, nil, ""))
-	// Below the minimum: the emergency instance must leave both waiting.
-	for range 20 {
-		// (The consumer's NumPending can read low for an instant while the
-		// server weighs a waiting pull against the minimum; what must hold
-		// is that nothing is delivered and both stay stored.)
-		info := consumerInfo(t, e, "echo")
-		if info.NumAckPending != 0 || info.Delivered.Consumer != 0 || invokeQueued(t, e, "echo") != 2 {
-			t.Fatalf("backlog of 2 below a minimum of 3 was pulled: pending %d, ack pending %d, delivered %d",
-				info.NumPending, info.NumAckPending, info.Delivered.Consumer)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	publish(t, e, invocation("echo", "b-2", nil, nil, ""))
-	publish(t, e, invocation("echo", "b-3", nil, nil, ""))
-	// At or above the minimum it takes invocations until the backlog is
-	// below it again.
-	eventually(t, "the backlog taken down below the minimum", func() bool {
-		info := consumerInfo(t, e, "echo")
-		return info.NumPending < 3 && info.NumAckPending == 0
-	})
-	info := consumerInfo(t, e, "echo")
-	if info.NumPending == 0 {
-		t.Errorf("the emergency instance took the whole backlog; want it to leave what is below the minimum")
-	}
-	taken := 4 - int(info.NumPending)
-	for i := range 4 {
-		id := fmt.Sprintf("b-%d", i)
-		st, _ := e.JS.Stream(testCtx(t), streams.StreamResult)
-		if _, err := st.GetLastMsgForSubject(testCtx(t), streams.ResultSubject(id)); err == nil {
-			taken--
-			if res, _ := storedResult(t, e, id); res.Instance != "em-1" || res.Track != TrackEmergency {
-				t.Errorf("result %+v", comparable(res))
-			}
-		}
-	}
-	if taken != 0 {
-		t.Errorf("results do not match what was taken from the queue (%d off)", taken)
+	publish(t, e, invocation("echo", "lone", nil, nil, ""))
+	if res := awaitResult(t, e, "lone"); res.Instance != "em-1" {
+		t.Fatalf("served by %s", res.Instance)
 	}
 }
 

@@ -109,7 +109,8 @@ func (s *Scaler) sendBurst(ctx context.Context, job burstJob) {
 	fn, node, asked := job.fn, job.node, job.count
 	req := schemas.BurstRequest{Function: fn, Count: asked, Reason: "backlog"}
 	if s.cfg.Mode == ModeFastpath {
-		req.IdleTimeout, req.MaxLifetime = s.cfg.KeepAlive, FastpathMaxLifetime
+		// No regular instance to defer to: take work as regular ones do.
+		req.IdleTimeout, req.MaxLifetime, req.MinPending = s.cfg.KeepAlive, FastpathMaxLifetime, 1
 		req.Reason = "fastpath"
 	}
 	reply, err := s.requestBurst(ctx, node, req)

@@ -263,6 +263,16 @@ func (b *containerBackend) signal(sig os.Signal) error {
 
 func (b *containerBackend) destroy() error { return b.c.Destroy() }
 
+func (b *containerBackend) setMemory(mb int) error {
+	cfg := b.c.Config()
+	res := *cfg.Cgroups.Resources
+	res.Memory = int64(mb) << 20
+	cg := *cfg.Cgroups
+	cg.Resources = &res
+	cfg.Cgroups = &cg
+	return b.c.Set(cfg)
+}
+
 func (b *containerBackend) pid() int {
 	pid, err := b.p.Pid()
 	if err != nil {

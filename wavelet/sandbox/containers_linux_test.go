@@ -254,3 +254,33 @@ func waitGone(pid int, d time.Duration) error {
 	}
 	return syscall.EBUSY
 }
+
+func TestContainerSetMemory(t *testing.T) {
+	r := newContainers(t)
+	rd, w := readyPipe(t)
+	spec := payloadSpec(t, "mem-1", "wait", w)
+	spec.MemoryMB = 64
+	s, err := r.Create(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Destroy()
+	w.Close()
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	readObserved(t, rd, 10*time.Second)
+	if err := s.SetMemory(200); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(memoryLimitFile(r, "mem-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(b)); got != strconv.Itoa(200<<20) {
+		t.Errorf("memory limit %s after SetMemory(200)", got)
+	}
+	if err := s.SetMemory(0); err == nil {
+		t.Error("SetMemory(0) accepted")
+	}
+}

@@ -85,6 +85,8 @@ func (p *procBackend) signal(sig os.Signal) error {
 
 func (p *procBackend) destroy() error { return nil }
 
+func (p *procBackend) setMemory(int) error { return nil }
+
 func (p *procBackend) pid() int {
 	if p.cmd.Process == nil {
 		return 0

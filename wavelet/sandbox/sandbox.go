@@ -19,6 +19,8 @@ type backend interface {
 	destroy() error
 	// pid is the process's host PID, or 0.
 	pid() int
+	// setMemory changes the memory limit, in MiB.
+	setMemory(mb int) error
 }
 
 // Sandbox is one emergency instance's container or process.
@@ -106,6 +108,15 @@ func (s *Sandbox) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.exitErr
+}
+
+// SetMemory changes the sandbox's memory limit to mb MiB (a container's
+// cgroup; a process sandbox has none to change).
+func (s *Sandbox) SetMemory(mb int) error {
+	if mb <= 0 {
+		return fmt.Errorf("%w: memory limit must be positive, got %d MiB", ErrInvalidSpec, mb)
+	}
+	return s.b.setMemory(mb)
 }
 
 // Signal sends sig to the sandbox's process.
