@@ -27,12 +27,13 @@ const (
 
 // Subject prefixes. Use the functions below to build full subjects.
 const (
-	invokePrefix  = "wl.invoke."
-	arrivalPrefix = "wl.arrival."
-	donePrefix    = "wl.done."
-	resultPrefix  = "wl.result."
-	dlqPrefix     = "wl.dlq."
-	waveletPrefix = "wl.wavelet."
+	invokePrefix   = "wl.invoke."
+	arrivalPrefix  = "wl.arrival."
+	donePrefix     = "wl.done."
+	resultPrefix   = "wl.result."
+	dlqPrefix      = "wl.dlq."
+	waveletPrefix  = "wl.wavelet."
+	instancePrefix = "wl.instance."
 
 	// InvokeAll matches every invocation subject (the WL_INVOKE stream's subjects).
 	InvokeAll = invokePrefix + ">"
@@ -44,6 +45,8 @@ const (
 	ResultAll = resultPrefix + ">"
 	// DLQAll matches every dead letter (the WL_DLQ stream's subjects).
 	DLQAll = dlqPrefix + ">"
+	// InstanceAll matches every instance's start and stop records.
+	InstanceAll = instancePrefix + ">"
 )
 
 // Headers WaveLink sets on NATS messages besides the CloudEvent's own ce-*
@@ -86,6 +89,10 @@ func ResultSubject(id string) string { return resultPrefix + ResultToken(id) }
 
 // DLQSubject is where dead letters of fn are stored.
 func DLQSubject(fn string) string { return dlqPrefix + fn }
+
+// InstanceSubject carries the start and stop records of fn's instances
+// (core NATS: for whoever listens, such as cost accounting).
+func InstanceSubject(fn string) string { return instancePrefix + fn }
 
 // BurstSubject is the request/reply subject of the Wavelet on node.
 func BurstSubject(node string) string { return waveletPrefix + node + ".burst" }

@@ -3,6 +3,9 @@ package wavelet
 import (
 	"slices"
 	"time"
+
+	"github.com/wavelink/wavelink/schemas"
+	"github.com/wavelink/wavelink/streams"
 )
 
 // reap waits for the instance to end, destroys its sandbox, and gives
@@ -37,6 +40,7 @@ func (w *Wavelet) reap(in *inst) {
 		ev = ev.Str("from", source).Dur("served_for", time.Since(readyAt))
 	} else {
 		ev = ev.Str("from", "never pulled")
+		w.recordUnused(in)
 	}
 	if err := in.sb.Err(); err != nil {
 		ev = ev.Str("exit", err.Error())
@@ -45,4 +49,21 @@ func (w *Wavelet) reap(in *inst) {
 		w.log.Warn().Err(destroyErr).Str("instance", in.id).Msg("emergency instance's sandbox not removed")
 	}
 	ev.Msg("emergency instance retired")
+}
+
+// recordUnused publishes the record of a pooled or generic instance that
+// retired without ever pulling: it never said so itself, and its memory was
+// taken all the same. A generic one is recorded under the name "generic".
+func (w *Wavelet) recordUnused(in *inst) {
+	fn := in.fn
+	if fn == "" {
+		fn = "generic"
+	}
+	b, err := schemas.EncodeInstanceRecord(schemas.InstanceRecord{
+		ID: in.id, Function: fn, Track: "emergency", MemoryMB: max(in.memMB-w.cfg.OverheadMB, 0),
+		Started: in.created, Stopped: time.Now(),
+	})
+	if err == nil {
+		_ = w.nc.Publish(streams.InstanceSubject(fn), b)
+	}
 }

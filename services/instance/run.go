@@ -56,6 +56,7 @@ const flushTimeout = 5 * time.Second
 // stops (ErrConsumer); in the last two cases after finishing what it holds.
 func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config) error {
 	started := time.Now()
+	born := started
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		}
 	}
 	r := newRuntime(nc, js, spec, cfg, fn, log)
-	r.started = started
+	r.started, r.born = started, born
 	return r.serve(ctx, cons)
 }
 
@@ -208,8 +209,14 @@ type runtime struct {
 	log  zerolog.Logger
 	now  func() time.Time
 
-	// started is when the instance started; its lifetime counts from it.
+	// started is when the instance started (for a parked one, when it was
+	// let go); its lifetime counts from it.
 	started time.Time
+	// born is when Run was called: the instance's memory is taken from
+	// then, parked or not.
+	born time.Time
+	// ready is when it started pulling.
+	ready time.Time
 	// retire says when the instance retires by itself; set by serve.
 	retire retirement
 
@@ -229,6 +236,10 @@ type runtime struct {
 	held int
 	// idleSince is when held last became zero.
 	idleSince time.Time
+	// busy is how long held has been above zero, up to idleSince.
+	busy time.Duration
+	// busySince is when held last became one.
+	busySince time.Time
 
 	served, failed atomic.Int64
 }
@@ -270,6 +281,8 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 	pulled := make(chan error, 1)
 	go func() { pulled <- r.pull(pullCtx, cons) }()
 	r.log.Info().Msg("instance ready")
+	r.ready = r.now()
+	r.record(time.Time{})
 	if r.cfg.Ready != nil {
 		r.cfg.Ready()
 	}
@@ -315,6 +328,7 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 	if err := r.nc.FlushTimeout(flushTimeout); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		r.log.Warn().Err(err).Msg("flush acks")
 	}
+	r.record(r.now())
 	r.log.Info().Int64("served", r.served.Load()).Int64("failed", r.failed.Load()).Msg("instance stopped")
 	return runErr
 }
@@ -430,6 +444,9 @@ var errIdle = errors.New("idle")
 func (r *runtime) hold() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.held == 0 {
+		r.busySince = r.now()
+	}
 	r.held++
 }
 
@@ -441,6 +458,7 @@ func (r *runtime) release() {
 	r.held--
 	if r.held == 0 {
 		r.idleSince = r.now()
+		r.busy += r.idleSince.Sub(r.busySince)
 	}
 }
 
