@@ -210,6 +210,8 @@ func (in *inst) earlyExit() error {
 // function: one line "go <idle> <max lifetime> <function> <min pending>" on
 // its park descriptor.
 func (in *inst) unpark(life lifetimes) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	if in.goW == nil {
 		return errors.New("instance " + in.id + " is not parked")
 	}
@@ -222,6 +224,8 @@ func (in *inst) unpark(life lifetimes) error {
 // stop asks the instance to finish what it holds and exit.
 func (in *inst) stop() {
 	_ = in.sb.Signal(syscall.SIGTERM)
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	if in.goW != nil { // a parked instance exits when its park descriptor closes
 		_ = in.goW.Close()
 		in.goW = nil

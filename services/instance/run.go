@@ -337,17 +337,18 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 // holds out for a whole batch until it expires.
 const eagerWait = 2 * time.Millisecond
 
-// leftWaiting reports whether fn's consumer has invocations that no other
-// instance is taking, after an emergency instance's pull for a backlog came
-// back empty: some wait undelivered, or some are out (perhaps with an
-// instance that died, to be delivered again, which the backlog minimum does
-// not count) while no other instance has a pull waiting.
+// leftWaiting reports whether fn's consumer may have invocations that no
+// other instance is taking, after an emergency instance's pull for a
+// backlog came back empty: some wait undelivered, or some are out, perhaps
+// with an instance that died and to be delivered again (the backlog
+// minimum does not count those). The next pull then takes what waits for a
+// moment only: an instance with a pull already waiting is served first.
 func (r *runtime) leftWaiting(ctx context.Context, cons jetstream.Consumer) bool {
 	if ctx.Err() != nil {
 		return false
 	}
 	info, err := cons.Info(ctx)
-	return err == nil && (info.NumPending > 0 || info.NumAckPending > 0 && info.NumWaiting == 0)
+	return err == nil && (info.NumPending > 0 || info.NumAckPending > 0)
 }
 
 // pull hands invocations to free slots. It asks the server for exactly as

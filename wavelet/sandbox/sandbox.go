@@ -28,6 +28,8 @@ type Sandbox struct {
 	id   string
 	b    backend
 	done chan struct{}
+	// destroyMu serialises Destroy.
+	destroyMu sync.Mutex
 
 	mu      sync.Mutex
 	status  Status
@@ -128,6 +130,8 @@ const destroyWait = 5 * time.Second
 // Destroy kills whatever still runs in the sandbox and removes it: its
 // container, cgroup and state. It is safe to call more than once.
 func (s *Sandbox) Destroy() error {
+	s.destroyMu.Lock()
+	defer s.destroyMu.Unlock()
 	s.mu.Lock()
 	if s.status == Destroyed {
 		s.mu.Unlock()
