@@ -22,6 +22,7 @@ func newScalerCmd(g *globals) *cobra.Command {
 		debugAddr string
 		mode      string
 		keepAlive time.Duration
+		manager   managerOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "scaler",
@@ -49,8 +50,8 @@ func newScalerCmd(g *globals) *cobra.Command {
 			if logDir != "" {
 				logDir, _ = filepath.Abs(logDir)
 			}
-			mgr, err := local.New(local.Config{Binary: exe, NATSURL: g.natsURL, LogDir: logDir, Logger: log,
-				ExtraArgs: []string{"--log-format", "json"}})
+			mgr, err := newClusterManager(ctx, manager, exe, g.natsURL, g.natsURL, local.Config{Binary: exe,
+				NATSURL: g.natsURL, LogDir: logDir, Logger: log, ExtraArgs: []string{"--log-format", "json"}}, log)
 			if err != nil {
 				return err
 			}
@@ -77,6 +78,7 @@ func newScalerCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().DurationVar(&tick, "tick", 2*time.Second, "decision interval")
 	addModeFlags(cmd, &mode, &keepAlive)
+	addManagerFlags(cmd, &manager)
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve metrics (/metrics) and Go profiles on this address; off when empty")
 	cmd.Flags().StringVar(&logDir, "instance-logs", "", "folder for instance logs (default: the scaler's own log)")
 	return cmd

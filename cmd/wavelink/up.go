@@ -36,6 +36,7 @@ type upOptions struct {
 	noWavelet  bool
 	mode       string
 	keepAlive  time.Duration
+	manager    managerOptions
 }
 
 func newUpCmd(g *globals) *cobra.Command {
@@ -65,6 +66,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	f.DurationVar(&o.topo.ResultMaxAge, "result-ttl", o.topo.ResultMaxAge, "how long asynchronous results are kept")
 	f.DurationVar(&o.topo.DuplicateWindow, "dedup-window", o.topo.DuplicateWindow, "how long a CloudEvent id is remembered for de-duplication")
 	addModeFlags(cmd, &o.mode, &o.keepAlive)
+	addManagerFlags(cmd, &o.manager)
 	f.BoolVar(&o.noWavelet, "no-wavelet", false, "run no Wavelet: no emergency instances on this machine")
 	addWaveletFlags(cmd, &o.wavelet, "")
 	return cmd
@@ -158,13 +160,13 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 		}
 	}
 
-	mgr, err := local.New(local.Config{
+	mgr, err := newClusterManager(ctx, o.manager, exe, natsURL, data, local.Config{
 		Binary:    exe,
 		NATSURL:   natsURL,
 		ExtraArgs: []string{"--log-format", "json", "--log-level", log.GetLevel().String(), "--work-dir", data},
 		LogDir:    filepath.Join(data, "logs"),
 		Logger:    log,
-	})
+	}, log)
 	if err != nil {
 		return err
 	}
