@@ -23,11 +23,7 @@ type BurstRequest struct {
 	// fastpath scaler keeps emergency instances alive like regular ones).
 	IdleTimeout time.Duration `json:"-"`
 	MaxLifetime time.Duration `json:"-"`
-	// MinPending, when above zero, replaces the Wavelet's default backlog
-	// minimum of these instances (1: they take work like regular ones, as
-	// when there are none).
-	MinPending int    `json:"-"`
-	Reason     string `json:"reason,omitempty"`
+	Reason      string        `json:"reason,omitempty"`
 }
 
 // burstWire is BurstRequest as JSON, with durations in milliseconds.
@@ -36,7 +32,6 @@ type burstWire struct {
 	Count         int    `json:"count"`
 	IdleTimeoutMs int64  `json:"idleTimeoutMs,omitempty"`
 	MaxLifetimeMs int64  `json:"maxLifetimeMs,omitempty"`
-	MinPending    int    `json:"minPendingBacklog,omitempty"`
 	Reason        string `json:"reason,omitempty"`
 }
 
@@ -50,7 +45,7 @@ func (r BurstRequest) MarshalJSON() ([]byte, error) {
 		return max(d.Milliseconds(), 1)
 	}
 	return json.Marshal(burstWire{Function: r.Function, Count: r.Count,
-		IdleTimeoutMs: ms(r.IdleTimeout), MaxLifetimeMs: ms(r.MaxLifetime), MinPending: r.MinPending, Reason: r.Reason})
+		IdleTimeoutMs: ms(r.IdleTimeout), MaxLifetimeMs: ms(r.MaxLifetime), Reason: r.Reason})
 }
 
 // UnmarshalJSON reads the request's wire form.
@@ -67,7 +62,7 @@ func (r *BurstRequest) UnmarshalJSON(b []byte) error {
 func (w burstWire) request() BurstRequest {
 	return BurstRequest{Function: w.Function, Count: w.Count, Reason: w.Reason,
 		IdleTimeout: time.Duration(w.IdleTimeoutMs) * time.Millisecond,
-		MaxLifetime: time.Duration(w.MaxLifetimeMs) * time.Millisecond, MinPending: w.MinPending}
+		MaxLifetime: time.Duration(w.MaxLifetimeMs) * time.Millisecond}
 }
 
 // BurstReply is a Wavelet's answer to a burst request: a plain JSON reply

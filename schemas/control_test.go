@@ -272,7 +272,7 @@ func TestSchemaErrorsReadWell(t *testing.T) {
 }
 
 func TestBurstLifetimesRoundTrip(t *testing.T) {
-	in := BurstRequest{Function: "echo", Count: 2, IdleTimeout: 90 * time.Second, MaxLifetime: 300 * time.Microsecond, MinPending: 1}
+	in := BurstRequest{Function: "echo", Count: 2, IdleTimeout: 90 * time.Second, MaxLifetime: 300 * time.Microsecond}
 	msg := nats.NewMsg("wl.wavelet.n1.burst")
 	if err := EncodeControlNATS(TypeBurst, "test", "b1", in, msg); err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func (p ConsumerParams) Config() (jetstream.ConsumerConfig, error) {
 		MaxDeliver:     p.MaxDeliver + 1,
 		MaxAckPending:  p.MaxAckPending,
 		MaxWaiting:     4096,
-		PriorityPolicy: jetstream.PriorityPolicyOverflow,
+		PriorityPolicy: jetstream.PriorityPolicyPrioritized,
 		PriorityGroups: []string{PriorityGroup},
 	}, nil
 }

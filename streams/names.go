@@ -69,10 +69,19 @@ const (
 	HeaderRefused = "Wl-Refused"
 )
 
-// PriorityGroup is the one priority group of every function consumer.
-// Regular instances pull in it with no minimum; emergency instances pull in it
-// with a minimum pending count, so they take work only while a backlog exists.
+// PriorityGroup is the one priority group of every function consumer, whose
+// policy is "prioritized": the server hands each invocation to a waiting
+// pull of the lowest priority number. Regular instances pull with
+// PriorityRegular and emergency instances with PriorityEmergency, so an
+// emergency instance gets an invocation only when no regular instance has a
+// pull waiting: while the regular ones are all busy, or there are none.
 const PriorityGroup = "wl"
+
+// Pull priorities in PriorityGroup (lower is served first).
+const (
+	PriorityRegular   uint8 = 0
+	PriorityEmergency uint8 = 1
+)
 
 // InvokeSubject is the subject invocations of fn are published on.
 func InvokeSubject(fn string) string { return invokePrefix + fn }

@@ -82,10 +82,7 @@ func (w *Wavelet) burst(ctx context.Context, req schemas.BurstRequest, received 
 		default:
 		}
 	}
-	life := lifetimes{idle: w.cfg.IdleTimeout, max: w.cfg.MaxLifetime, minPending: w.cfg.MinPending}
-	if req.MinPending > 0 {
-		life.minPending = req.MinPending
-	}
+	life := lifetimes{idle: w.cfg.IdleTimeout, max: w.cfg.MaxLifetime}
 	if req.IdleTimeout > 0 {
 		life.idle = req.IdleTimeout
 	}
@@ -142,11 +139,9 @@ func (w *Wavelet) burst(ctx context.Context, req schemas.BurstRequest, received 
 	return r
 }
 
-// lifetimes are when a started instance retires, and the backlog it takes
-// work from.
+// lifetimes are when a started instance retires.
 type lifetimes struct {
-	idle, max  time.Duration
-	minPending int
+	idle, max time.Duration
 }
 
 // reserve takes up to count of fn's pooled instances, then (for a

@@ -58,11 +58,6 @@ type Config struct {
 	// MaxLifetime retires an instance this long after it started. Default
 	// 60s.
 	MaxLifetime time.Duration
-	// MinPending is the backlog an emergency instance takes work from once
-	// it has taken what waited when it started, so that regular instances
-	// with free slots keep precedence (burst requests may replace it).
-	// Default 2.
-	MinPending int
 	// ReadyTimeout bounds the wait for a started instance to pull. Default
 	// 10s.
 	ReadyTimeout time.Duration
@@ -94,7 +89,6 @@ const (
 	DefaultReadyTimeout    = 10 * time.Second
 	DefaultCrashBackoff    = 5 * time.Second
 	DefaultStatusEvery     = time.Second
-	DefaultMinPending      = 2
 	DefaultGeneric         = 2
 	DefaultGenericMemoryMB = 64
 )
@@ -143,9 +137,6 @@ func (c Config) WithDefaults() Config {
 	if c.MaxLifetime == 0 {
 		c.MaxLifetime = DefaultMaxLifetime
 	}
-	if c.MinPending == 0 {
-		c.MinPending = DefaultMinPending
-	}
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = DefaultReadyTimeout
 	}
@@ -190,8 +181,6 @@ func (c Config) Validate() error {
 		return bad("idleTimeout", "must not be negative, got %s", c.IdleTimeout)
 	case c.MaxLifetime < 0:
 		return bad("maxLifetime", "must not be negative, got %s", c.MaxLifetime)
-	case c.MinPending < 1:
-		return bad("minPending", "must be at least 1, got %d", c.MinPending)
 	case c.ReadyTimeout <= 0:
 		return bad("readyTimeout", "must be positive, got %s", c.ReadyTimeout)
 	case c.Generic < -1:

@@ -3,8 +3,8 @@
 // instances of the asked function on its node, bypassing the cluster
 // manager: each runs the WaveLink instance runtime in a sandbox (a
 // libcontainer container, or a plain process where containers cannot be
-// made) and pulls the function's consumer through the overflow priority
-// group, so it takes work only while a backlog exists.
+// made) and pulls the function's consumer at a lower priority than regular
+// instances, so it takes work only while no regular instance is free.
 //
 // It keeps each function's root filesystem ready (a folder, an OCI layout
 // unpacked once, or for built-ins a minimal one it makes itself), keeps a

@@ -100,10 +100,9 @@ func (w *Wavelet) launch(ctx context.Context, spec registry.Spec, park bool, lif
 		args = append(args, "--function", spec.Name)
 	}
 	if park { // the lifetimes come when it is let go
-		args = append(args, "--park-fd", "4", "--min-pending", strconv.Itoa(w.cfg.MinPending))
+		args = append(args, "--park-fd", "4")
 	} else {
-		args = append(args, "--idle-exit", life.idle.String(), "--max-lifetime", life.max.String(),
-			"--min-pending", strconv.Itoa(life.minPending))
+		args = append(args, "--idle-exit", life.idle.String(), "--max-lifetime", life.max.String())
 	}
 	args = append(args, w.cfg.InstanceArgs...)
 	var binds []sandbox.Bind
@@ -207,15 +206,15 @@ func (in *inst) earlyExit() error {
 }
 
 // unpark lets a parked instance start pulling, with its lifetimes and
-// function: one line "go <idle> <max lifetime> <function> <min pending>" on
-// its park descriptor.
+// function: one line "go <idle> <max lifetime> <function>" on its park
+// descriptor.
 func (in *inst) unpark(life lifetimes) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.goW == nil {
 		return errors.New("instance " + in.id + " is not parked")
 	}
-	_, err := fmt.Fprintf(in.goW, "go %s %s %s %d\n", life.idle, life.max, in.fn, life.minPending)
+	_, err := fmt.Fprintf(in.goW, "go %s %s %s\n", life.idle, life.max, in.fn)
 	_ = in.goW.Close()
 	in.goW = nil
 	return err

@@ -86,13 +86,12 @@ func newInstanceCmd(g *globals) *cobra.Command {
 	f.StringVar(&cfg.Function, "function", "", "function to serve (required, but for a generic parked instance, told its function when let go)")
 	f.StringVar(&cfg.ID, "id", "", "instance id (default host-pid)")
 	f.StringVar(&cfg.Track, "track", "regular", "track: regular or emergency")
-	f.IntVar(&cfg.MinPending, "min-pending", 0, "emergency instances: after the first pull, take work only while at least this many invocations wait, or when waiting work was left by every other instance")
 	f.StringVar(&cfg.WorkDir, "work-dir", defaultWorkDir(), "folder for unpacked packages, shared by the instances of a machine")
 	f.StringVar(&cfg.RootFS, "rootfs", "", "folder the function's package is already unpacked in (\"/\" inside an emergency instance's container): run its command from there instead of preparing the package; ignored for built-ins")
 	f.DurationVar(&cfg.IdleExit, "idle-exit", 0, "retire after holding no invocation this long: stop pulling, finish what is held, exit 0 (0: never)")
 	f.DurationVar(&cfg.MaxLifetime, "max-lifetime", 0, "retire this long after starting: stop pulling, finish what is held, exit 0 (0: never)")
 	f.BoolVar(&filter, "seccomp", false, "before connecting, install a seccomp filter (Linux only) that this process and the function's process inherit: it refuses mounts, namespaces, tracing, kernel modules, eBPF and other calls a function never needs")
-	f.IntVar(&parkFD, "park-fd", 0, "start the function, write \"parked\" to --ready-fd, then wait to read \"go IDLE LIFETIME [FUNCTION [MIN-PENDING]]\" on this descriptor before pulling (a pre-started emergency instance; without --function it parks as soon as it is connected and is told its function then)")
+	f.IntVar(&parkFD, "park-fd", 0, "start the function, write \"parked\" to --ready-fd, then wait to read \"go IDLE LIFETIME [FUNCTION]\" on this descriptor before pulling (a pre-started emergency instance; without --function it parks as soon as it is connected and is told its function then)")
 	f.IntVar(&readyFD, "ready-fd", 0, "file descriptor to write \"ready\" to once pulling")
 	cmd.MarkFlagsOneRequired("function", "park-fd")
 	return cmd
@@ -133,8 +132,8 @@ func awaitGo(ctx context.Context, f *os.File) (instance.Unpark, error) {
 		return instance.Unpark{}, fmt.Errorf("park descriptor: %w", l.err)
 	}
 	fields := strings.Fields(l.s)
-	if len(fields) == 0 || fields[0] != "go" || len(fields) > 5 {
-		return instance.Unpark{}, fmt.Errorf("park descriptor: want \"go [IDLE [LIFETIME [FUNCTION [MIN-PENDING]]]]\", got %q", strings.TrimSpace(l.s))
+	if len(fields) == 0 || fields[0] != "go" || len(fields) > 4 {
+		return instance.Unpark{}, fmt.Errorf("park descriptor: want \"go [IDLE [LIFETIME [FUNCTION]]]\", got %q", strings.TrimSpace(l.s))
 	}
 	var u instance.Unpark
 	for i, v := range fields[1:min(len(fields), 3)] {
@@ -150,13 +149,6 @@ func awaitGo(ctx context.Context, f *os.File) (instance.Unpark, error) {
 	}
 	if len(fields) >= 4 {
 		u.Function = fields[3]
-	}
-	if len(fields) == 5 {
-		n, err := strconv.Atoi(fields[4])
-		if err != nil || n < 0 {
-			return instance.Unpark{}, fmt.Errorf("park descriptor: bad minimum pending count %q", fields[4])
-		}
-		u.MinPending = n
 	}
 	return u, nil
 }

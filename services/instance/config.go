@@ -26,13 +26,6 @@ type Config struct {
 	ID string
 	// Track is TrackRegular or TrackEmergency.
 	Track string
-	// MinPending, when above zero, makes an emergency instance defer to
-	// the others: after its first pull (which takes whatever waits: it was
-	// started for it), it takes invocations only while at least MinPending
-	// wait (the overflow priority group's minimum), or when invocations it
-	// saw waiting after an empty pull were left by every other instance.
-	// Zero for regular instances.
-	MinPending int
 	// WorkDir is the scratch folder of packaged functions (OCI layouts are
 	// unpacked under it). Required for OCI packages, unless RootFS is set.
 	WorkDir string
@@ -78,12 +71,6 @@ func (c Config) Validate() error {
 		return bad("id", "is required")
 	case c.Track != TrackRegular && c.Track != TrackEmergency:
 		return bad("track", "must be %q or %q, got %q", TrackRegular, TrackEmergency, c.Track)
-	case c.MinPending < 0:
-		return bad("minPending", "must not be negative, got %d", c.MinPending)
-	case c.Park != nil && c.Track != TrackEmergency:
-		return bad("park", "applies to %s instances only", TrackEmergency)
-	case c.MinPending > 0 && c.Track != TrackEmergency:
-		return bad("minPending", "applies to %s instances only, got %d for a %s one", TrackEmergency, c.MinPending, c.Track)
 	case c.IdleExit < 0:
 		return bad("idleExit", "must not be negative, got %s", c.IdleExit)
 	case c.MaxLifetime < 0:
@@ -99,6 +86,4 @@ type Unpark struct {
 	// Function is the function to serve: required for a generic instance,
 	// and when set for another, it must be the config's.
 	Function string
-	// MinPending, when above zero, replaces the config's.
-	MinPending int
 }

@@ -15,17 +15,14 @@ func TestConfigValidate(t *testing.T) {
 		field string // "" for valid
 	}{
 		{"regular", func(*Config) {}, ""},
-		{"emergency with a minimum", func(c *Config) { c.Track, c.MinPending = TrackEmergency, 5 }, ""},
-		{"emergency without a minimum", func(c *Config) { c.Track = TrackEmergency }, ""},
+		{"emergency", func(c *Config) { c.Track = TrackEmergency }, ""},
 		{"bad function", func(c *Config) { c.Function = "Echo_1" }, "function"},
 		{"no function", func(c *Config) { c.Function = "" }, "function"},
 		{"no id", func(c *Config) { c.ID = "" }, "id"},
 		{"no track", func(c *Config) { c.Track = "" }, "track"},
 		{"unknown track", func(c *Config) { c.Track = "fast" }, "track"},
-		{"negative minimum", func(c *Config) { c.Track, c.MinPending = TrackEmergency, -1 }, "minPending"},
-		{"regular with a minimum", func(c *Config) { c.MinPending = 2 }, "minPending"},
 		{"emergency retiring", func(c *Config) {
-			c.Track, c.MinPending, c.IdleExit, c.MaxLifetime, c.RootFS = TrackEmergency, 1, time.Second, time.Minute, "/"
+			c.Track, c.IdleExit, c.MaxLifetime, c.RootFS = TrackEmergency, time.Second, time.Minute, "/"
 		}, ""},
 		{"regular retiring", func(c *Config) { c.IdleExit, c.MaxLifetime = time.Minute, time.Hour }, ""},
 		{"negative idle exit", func(c *Config) { c.IdleExit = -time.Second }, "idleExit"},

@@ -51,7 +51,7 @@ func TestIdleExitRetires(t *testing.T) {
 				publish(t, e, invocation("echo", fmt.Sprintf("q-%d", i), []byte("x"), nil, ""))
 			}
 			before := time.Now()
-			inst := startRun(t, e, Config{Function: "echo", ID: "em-1", Track: TrackEmergency, MinPending: 1, IdleExit: idleExit})
+			inst := startRun(t, e, Config{Function: "echo", ID: "em-1", Track: TrackEmergency, IdleExit: idleExit})
 			if err := inst.wait(t); err != nil {
 				t.Fatalf("Run: %v, want nil", err)
 			}
@@ -95,7 +95,7 @@ func TestIdleExitServesQueuedWorkFirst(t *testing.T) {
 	h, _ := builtin.Lookup("trace")
 	tr := &tracker{next: h}
 	inst := startRuntime(t, e, spec, &handlerFunction{name: "trace", handler: tr}, func(r *runtime) {
-		r.cfg.Track, r.cfg.MinPending, r.cfg.IdleExit = TrackEmergency, 1, 100*time.Millisecond
+		r.cfg.Track, r.cfg.IdleExit = TrackEmergency, 100*time.Millisecond
 	})
 	if err := inst.wait(t); err != nil {
 		t.Fatalf("serve: %v, want nil", err)

@@ -87,7 +87,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		return fmt.Errorf("instance: %w", err)
 	}
 	log.Info().Str("package", spec.Package.String()).Int("concurrency", spec.Concurrency).
-		Dur("timeout", spec.Timeout.D()).Int("max_deliver", spec.MaxDeliver).Int("min_pending", cfg.MinPending).
+		Dur("timeout", spec.Timeout.D()).Int("max_deliver", spec.MaxDeliver).
 		Dur("idle_exit", cfg.IdleExit).Dur("max_lifetime", cfg.MaxLifetime).Str("rootfs", cfg.RootFS).
 		Msg("instance starting")
 	fn, err := openFunction(ctx, spec, cfg, log)
@@ -136,9 +136,6 @@ func unpark(ctx context.Context, cfg Config) (Config, time.Time, error) {
 	}
 	if u.MaxLifetime > 0 {
 		cfg.MaxLifetime = u.MaxLifetime
-	}
-	if u.MinPending > 0 {
-		cfg.MinPending = u.MinPending
 	}
 	return cfg, time.Now(), nil
 }
@@ -333,24 +330,6 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 	return runErr
 }
 
-// eagerWait bounds an emergency instance's pull for what waits now: a pull
-// holds out for a whole batch until it expires.
-const eagerWait = 2 * time.Millisecond
-
-// leftWaiting reports whether fn's consumer may have invocations that no
-// other instance is taking, after an emergency instance's pull for a
-// backlog came back empty: some wait undelivered, or some are out, perhaps
-// with an instance that died and to be delivered again (the backlog
-// minimum does not count those). The next pull then takes what waits for a
-// moment only: an instance with a pull already waiting is served first.
-func (r *runtime) leftWaiting(ctx context.Context, cons jetstream.Consumer) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	info, err := cons.Info(ctx)
-	return err == nil && (info.NumPending > 0 || info.NumAckPending > 0)
-}
-
 // pull hands invocations to free slots. It asks the server for exactly as
 // many invocations as there are free slots, so an invocation never waits
 // inside the client for a slot with its ack wait running unrenewed (a
@@ -361,10 +340,12 @@ func (r *runtime) leftWaiting(ctx context.Context, cons jetstream.Consumer) bool
 // or an error wrapping ErrConsumer when it can pull no more.
 func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
 	group := jetstream.FetchPriorityGroup(streams.PriorityGroup)
-	// An emergency instance takes what waits when it starts (it was started
-	// for it); after that, only a backlog of at least MinPending, or work it
-	// saw left waiting by every other instance for a whole pull.
-	eager := r.cfg.MinPending > 0
+	// Regular instances pull first: the server hands an invocation to an
+	// emergency instance's pull only when no regular instance's is waiting.
+	priority := jetstream.FetchPrioritized(streams.PriorityRegular)
+	if r.cfg.Track == TrackEmergency {
+		priority = jetstream.FetchPrioritized(streams.PriorityEmergency)
+	}
 	var failures uint64
 	for {
 		// Reserve one slot (waiting for it), then every other free one.
@@ -384,17 +365,7 @@ func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
 			}
 		}
 		got := 0
-		var batch jetstream.MessageBatch
-		var err error
-		switch {
-		case eager: // what waits now (a no-wait pull cannot name a group)
-			batch, err = cons.Fetch(n, group, jetstream.FetchMinPending(1), jetstream.FetchMaxWait(eagerWait))
-		case r.cfg.MinPending > 0:
-			batch, err = cons.Fetch(n, group, jetstream.FetchMinPending(int64(r.cfg.MinPending)),
-				jetstream.FetchMaxWait(r.retire.pullWait(r.now())))
-		default:
-			batch, err = cons.Fetch(n, group, jetstream.FetchMaxWait(r.retire.pullWait(r.now())))
-		}
+		batch, err := cons.Fetch(n, group, priority, jetstream.FetchMaxWait(r.retire.pullWait(r.now())))
 		if err == nil {
 			for msg := range batch.Messages() {
 				got++
@@ -411,9 +382,6 @@ func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
 		}
 		for i := got; i < n; i++ {
 			<-r.slots
-		}
-		if r.cfg.MinPending > 0 && err == nil {
-			eager = !eager && got == 0 && r.leftWaiting(ctx, cons)
 		}
 		switch {
 		case err == nil:

@@ -324,14 +324,14 @@ func TestUndecodableMessageIsDeadLettered(t *testing.T) {
 	eventually(t, "removed from WL_INVOKE", func() bool { return invokeQueued(t, e, "echo") == 0 })
 }
 
-// An emergency instance takes what waits when it starts; after that it
-// leaves to a regular instance with free slots what that one takes at once.
+// An emergency instance takes what waits when it starts; after that, a
+// regular instance with a pull waiting is served first.
 func TestEmergencyDefersToRegular(t *testing.T) {
 	e := newEnv(t)
 	e.deploy(t, echoSpec("echo"))
 	publish(t, e, invocation("echo", "w-0", nil, nil, ""))
 	publish(t, e, invocation("echo", "w-1", nil, nil, ""))
-	startRun(t, e, Config{Function: "echo", ID: "em-1", Track: TrackEmergency, MinPending: 2})
+	startRun(t, e, Config{Function: "echo", ID: "em-1", Track: TrackEmergency})
 	for _, id := range []string{"w-0", "w-1"} {
 		res := awaitResult(t, e, id)
 		if res.Instance != "em-1" {
@@ -339,6 +339,7 @@ func TestEmergencyDefersToRegular(t *testing.T) {
 		}
 	}
 	startRun(t, e, Config{Function: "echo", ID: "reg-1", Track: TrackRegular})
+	eventually(t, "both instances pulling", func() bool { return consumerInfo(t, e, "echo").NumWaiting == 2 })
 	for i := range 10 {
 		id := fmt.Sprintf("r-%d", i)
 		publish(t, e, invocation("echo", id, nil, nil, ""))
@@ -348,15 +349,16 @@ func TestEmergencyDefersToRegular(t *testing.T) {
 	}
 }
 
-// Alone, an emergency instance with a backlog minimum still serves a single
-// waiting invocation: no other instance took it within a pull.
-func TestEmergencyAloneServesBelowItsMinimum(t *testing.T) {
+// Alone, an emergency instance serves each invocation as it comes.
+func TestEmergencyAloneServes(t *testing.T) {
 	e := newEnv(t)
 	e.deploy(t, echoSpec("echo"))
-	startRun(t, e, Config{Function: "echo", ID: "em-1", Track: TrackEmergency, MinPending: 3})
-	publish(t, e, invocation("echo", "lone", nil, nil, ""))
-	if res := awaitResult(t, e, "lone"); res.Instance != "em-1" {
-		t.Fatalf("served by %s", res.Instance)
+	startRun(t, e, Config{Function: "echo", ID: "em-1", Track: TrackEmergency})
+	for _, id := range []string{"lone-1", "lone-2"} {
+		publish(t, e, invocation("echo", id, nil, nil, ""))
+		if res := awaitResult(t, e, id); res.Instance != "em-1" {
+			t.Fatalf("served by %s", res.Instance)
+		}
 	}
 }
 

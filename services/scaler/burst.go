@@ -109,8 +109,7 @@ func (s *Scaler) sendBurst(ctx context.Context, job burstJob) {
 	fn, node, asked := job.fn, job.node, job.count
 	req := schemas.BurstRequest{Function: fn, Count: asked, Reason: "backlog"}
 	if s.cfg.Mode == ModeFastpath {
-		// No regular instance to defer to: take work as regular ones do.
-		req.IdleTimeout, req.MaxLifetime, req.MinPending = s.cfg.KeepAlive, FastpathMaxLifetime, 1
+		req.IdleTimeout, req.MaxLifetime = s.cfg.KeepAlive, FastpathMaxLifetime
 		req.Reason = "fastpath"
 	}
 	reply, err := s.requestBurst(ctx, node, req)

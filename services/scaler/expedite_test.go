@@ -28,7 +28,7 @@ func TestBurstAskedOnceForTheSameBacklog(t *testing.T) {
 	// asks for it and the next four count it.
 	h.invoke("wide", 5)
 	req := w.await(t)
-	if req.Function != "wide" || req.Count != 1 || req.IdleTimeout != 0 || req.MaxLifetime != 0 || req.MinPending != 0 {
+	if req.Function != "wide" || req.Count != 1 || req.IdleTimeout != 0 || req.MaxLifetime != 0 {
 		t.Fatalf("burst request %+v, want 1 instance of wide with the Wavelet's lifetimes", req)
 	}
 	h.awaitCounts(s, "wide", 5, 0)
@@ -312,8 +312,8 @@ func TestFastpathModeTakesEveryInstanceFromWavelets(t *testing.T) {
 	h.awaitCounts(s, "dirigent", 3, 0)
 	h.awaitMetric("wavelink_scaler_burst_instances_accepted_total", "dirigent", 3)
 	for _, req := range w.requests() {
-		if req.IdleTimeout != cfg.KeepAlive || req.MaxLifetime != FastpathMaxLifetime || req.MinPending != 1 {
-			t.Fatalf("burst request %+v, want idle timeout %s, max lifetime %s and a backlog minimum of 1", req, cfg.KeepAlive, FastpathMaxLifetime)
+		if req.IdleTimeout != cfg.KeepAlive || req.MaxLifetime != FastpathMaxLifetime {
+			t.Fatalf("burst request %+v, want idle timeout %s and max lifetime %s", req, cfg.KeepAlive, FastpathMaxLifetime)
 		}
 	}
 	for range 10 {
