@@ -94,8 +94,18 @@ func (g *Gateway) Handler() http.Handler { return g }
 
 // ServeHTTP routes one request, counting it and recovering from a panic.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.instrument(w, r, g.route)
+}
+
+// routeFunc answers one request, first setting *label to the route it
+// takes (so that a panic is counted under its route).
+type routeFunc func(w http.ResponseWriter, r *http.Request, label *string)
+
+// instrument serves r with route: it counts the request by route label and
+// status, and recovers from a panic with a 500.
+func (g *Gateway) instrument(w http.ResponseWriter, r *http.Request, route routeFunc) {
 	sw := &statusWriter{ResponseWriter: w}
-	route := routeOther
+	label := routeOther
 	g.m.inFlight.Inc()
 	defer func() {
 		if p := recover(); p != nil {
@@ -106,38 +116,44 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		g.m.inFlight.Dec()
-		g.m.observe(route, sw.status())
+		g.m.observe(label, sw.status())
 	}()
+	route(sw, r, &label)
+}
+
+// route answers one request on the gateway's own routes.
+func (g *Gateway) route(w http.ResponseWriter, r *http.Request, label *string) {
 	path := r.URL.Path
 	switch {
 	case strings.HasPrefix(path, "/functions/"):
-		route = routeFunctions
-		if methodAllowed(sw, r, http.MethodPost) {
-			g.invoke(sw, r, path[len("/functions/"):], false)
+		*label = routeFunctions
+		if methodAllowed(w, r, http.MethodPost) {
+			g.invoke(w, r, path[len("/functions/"):], false)
 		}
 	case path == "/events" || strings.HasPrefix(path, "/events/"):
-		route = routeEvents
-		if methodAllowed(sw, r, http.MethodPost) {
+		*label = routeEvents
+		if methodAllowed(w, r, http.MethodPost) {
 			name := strings.TrimPrefix(path[len("/events"):], "/")
-			g.invoke(sw, r, name, true)
+			g.invoke(w, r, name, true)
 		}
 	case strings.HasPrefix(path, g.cfg.ResultPath):
-		route = routeResults
-		if methodAllowed(sw, r, http.MethodGet, http.MethodHead) {
-			g.result(sw, r)
+		*label = routeResults
+		if methodAllowed(w, r, http.MethodGet, http.MethodHead) {
+			g.result(w, r)
 		}
 	case path == "/healthz":
-		route = routeHealthz
-		if methodAllowed(sw, r, http.MethodGet, http.MethodHead) {
-			g.healthz(sw)
+		*label = routeHealthz
+		if methodAllowed(w, r, http.MethodGet, http.MethodHead) {
+			g.healthz(w)
 		}
 	case path == "/metrics":
-		route = routeMetrics
-		if methodAllowed(sw, r, http.MethodGet, http.MethodHead) {
-			g.m.handler.ServeHTTP(sw, r)
+		*label = routeMetrics
+		if methodAllowed(w, r, http.MethodGet, http.MethodHead) {
+			g.m.handler.ServeHTTP(w, r)
 		}
 	default:
-		writeError(sw, &httpError{code: http.StatusNotFound, msg: fmt.Sprintf(
+		*label = routeOther
+		writeError(w, &httpError{code: http.StatusNotFound, msg: fmt.Sprintf(
 			"no route for %s (routes: POST /functions/{name}, POST /events[/{name}], GET %s{id}, GET /healthz, GET /metrics)",
 			path, g.cfg.ResultPath)})
 	}

@@ -38,7 +38,7 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request, name string, ev
 		writeError(w, herr)
 		return
 	}
-	inv, herr := decodeInvocation(r, buf.Bytes(), events)
+	inv, herr := decodeInvocation(r, buf.Bytes(), events, uuid.NewString)
 	if herr == nil && events {
 		name, spec, herr = g.eventFunction(name, spec, &inv)
 	}
@@ -132,9 +132,9 @@ func (g *Gateway) eventFunction(name string, spec registry.Spec, inv *schemas.In
 }
 
 // decodeInvocation reads the invocation from the request: leniently from a
-// plain request (a new id and the current time unless ce-* headers give
-// them), strictly from a CloudEvent.
-func decodeInvocation(r *http.Request, body []byte, events bool) (schemas.Invocation, *httpError) {
+// plain request (an id from newID and the current time unless ce-* headers
+// give them), strictly from a CloudEvent.
+func decodeInvocation(r *http.Request, body []byte, events bool, newID func() string) (schemas.Invocation, *httpError) {
 	var (
 		inv schemas.Invocation
 		err error
@@ -142,7 +142,7 @@ func decodeInvocation(r *http.Request, body []byte, events bool) (schemas.Invoca
 	if events {
 		inv, err = schemas.DecodeInvocationHTTP(r.Header, body)
 	} else {
-		inv, err = schemas.InvocationFromRequest(r.Header, body, uuid.NewString, time.Now())
+		inv, err = schemas.InvocationFromRequest(r.Header, body, newID, time.Now())
 	}
 	if err != nil {
 		herr := &httpError{code: http.StatusBadRequest, msg: err.Error()}

@@ -18,6 +18,11 @@ const (
 	routeHealthz   = "healthz"
 	routeMetrics   = "metrics"
 	routeOther     = "other"
+
+	routeDirigentRegister = "dirigent_register"
+	routeDirigentCheck    = "dirigent_check"
+	routeDirigentInvoke   = "dirigent_invoke"
+	routeDirigentResult   = "dirigent_result"
 )
 
 // metrics are the gateway's Prometheus collectors.

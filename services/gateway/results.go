@@ -17,44 +17,54 @@ import (
 )
 
 // await waits for the result of a synchronous invocation and answers with
-// it. It stops waiting when the client goes away, when the function's sync
-// wait passes (504: the invocation stays queued), or when a shutdown runs out
-// of time (503); in each case the invocation still runs.
+// it (see wait).
 func (g *Gateway) await(w http.ResponseWriter, r *http.Request, spec registry.Spec, fn string, wt *waiter) {
+	res, herr := g.wait(r, spec, fn, wt)
+	switch {
+	case herr != nil:
+		writeError(w, herr)
+	case res != nil:
+		writeResult(w, res, fn)
+	}
+}
+
+// wait waits for the result of a synchronous invocation. It stops waiting
+// when the client goes away (returning neither a result nor an error: there
+// is no one to answer), when the function's sync wait passes (504: the
+// invocation stays queued), or when a shutdown runs out of time (503); in
+// each case the invocation still runs. A result that cannot be read is a
+// 502.
+func (g *Gateway) wait(r *http.Request, spec registry.Spec, fn string, wt *waiter) (*schemas.Result, *httpError) {
 	bound := g.cfg.SyncWait(spec)
 	start := time.Now()
 	timer := time.NewTimer(bound)
 	defer timer.Stop()
+	defer func() { g.m.syncWait.Observe(time.Since(start).Seconds()) }()
 	select {
 	case <-wt.done:
-		g.m.syncWait.Observe(time.Since(start).Seconds())
 		if wt.err != nil {
 			var herr *httpError
 			if !errors.As(wt.err, &herr) {
 				herr = &httpError{code: http.StatusServiceUnavailable, msg: wt.err.Error(), function: fn, invocation: wt.id}
 			}
-			writeError(w, herr)
-			return
+			return nil, herr
 		}
 		res, err := schemas.DecodeResultNATS(wt.msg.Header, wt.msg.Data)
 		if err != nil {
 			g.log.Warn().Err(err).Str("function", fn).Str("invocation", wt.id).Msg("unreadable result")
-			writeError(w, &httpError{code: http.StatusBadGateway, function: fn, invocation: wt.id,
-				msg: fmt.Sprintf("the instance sent a result the gateway cannot read: %v", err)})
-			return
+			return nil, &httpError{code: http.StatusBadGateway, function: fn, invocation: wt.id,
+				msg: fmt.Sprintf("the instance sent a result the gateway cannot read: %v", err)}
 		}
-		writeResult(w, &res, fn)
+		return &res, nil
 	case <-r.Context().Done():
-		g.m.syncWait.Observe(time.Since(start).Seconds())
 		g.log.Debug().Str("function", fn).Str("invocation", wt.id).Msg("client went away; the invocation still runs")
+		return nil, nil
 	case <-timer.C:
-		g.m.syncWait.Observe(time.Since(start).Seconds())
-		writeError(w, &httpError{code: http.StatusGatewayTimeout, function: fn, invocation: wt.id,
-			msg: fmt.Sprintf("no result within %s; invocation %q stays queued and will run", bound, wt.id)})
+		return nil, &httpError{code: http.StatusGatewayTimeout, function: fn, invocation: wt.id,
+			msg: fmt.Sprintf("no result within %s; invocation %q stays queued and will run", bound, wt.id)}
 	case <-g.stop:
-		g.m.syncWait.Observe(time.Since(start).Seconds())
-		writeError(w, &httpError{code: http.StatusServiceUnavailable, function: fn, invocation: wt.id,
-			msg: fmt.Sprintf("the gateway is shutting down; invocation %q stays queued and will run", wt.id)})
+		return nil, &httpError{code: http.StatusServiceUnavailable, function: fn, invocation: wt.id,
+			msg: fmt.Sprintf("the gateway is shutting down; invocation %q stays queued and will run", wt.id)}
 	}
 }
 

@@ -3,10 +3,12 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"log"
+	stdlog "log"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Server timeouts that guard against slow or idle clients.
@@ -38,14 +40,19 @@ func (g *Gateway) ListenAndServe(ctx context.Context) error {
 // Close, or the server's error (for instance a failed listener; every
 // connection is closed before Serve returns it).
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	return g.serve(ctx, ln, g, g.log)
+}
+
+// serve runs Serve's server and shutdown with handler h, logging to log.
+func (g *Gateway) serve(ctx context.Context, ln net.Listener, h http.Handler, log zerolog.Logger) error {
 	if g.closed.Load() {
 		_ = ln.Close()
 		return ErrClosed
 	}
-	srv := g.server()
+	srv := g.server(h, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	g.log.Info().Str("addr", ln.Addr().String()).Msg("serving")
+	log.Info().Str("addr", ln.Addr().String()).Msg("serving")
 	select {
 	case err := <-errc:
 		// The listener failed; connections already accepted would otherwise
@@ -54,13 +61,13 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("gateway: serve on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
-	g.log.Info().Dur("timeout", g.cfg.ShutdownTimeout).Msg("shutting down")
+	log.Info().Dur("timeout", g.cfg.ShutdownTimeout).Msg("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if err == nil {
 		<-errc
-		g.log.Info().Msg("shut down")
+		log.Info().Msg("shut down")
 		return nil
 	}
 	// Out of time: release the waiting requests, give them a moment to
@@ -72,33 +79,33 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		_ = srv.Close()
 	}
 	<-errc
-	g.log.Warn().Dur("timeout", g.cfg.ShutdownTimeout).Msg("requests still in flight at the end of the shutdown were cut off")
+	log.Warn().Dur("timeout", g.cfg.ShutdownTimeout).Msg("requests still in flight at the end of the shutdown were cut off")
 	return fmt.Errorf("gateway: shutdown: requests still in flight after %s were cut off: %w", g.cfg.ShutdownTimeout, context.DeadlineExceeded)
 }
 
-// server is the http.Server Serve runs: HTTP/1.1 and h2c, with the
-// gateway's handler.
-func (g *Gateway) server() *http.Server {
+// server is the http.Server serve runs: HTTP/1.1 and h2c, with handler h
+// and net/http's own messages sent to log.
+func (g *Gateway) server(h http.Handler, log zerolog.Logger) *http.Server {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	return &http.Server{
-		Handler:           g,
+		Handler:           h,
 		Protocols:         &protocols,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
-		ErrorLog:          log.New(httpLogWriter{g}, "", 0),
+		ErrorLog:          stdlog.New(httpLogWriter{log}, "", 0),
 	}
 }
 
-// httpLogWriter sends net/http's own messages to the gateway's logger.
-type httpLogWriter struct{ g *Gateway }
+// httpLogWriter sends net/http's own messages to a zerolog logger.
+type httpLogWriter struct{ log zerolog.Logger }
 
 func (w httpLogWriter) Write(p []byte) (int, error) {
 	msg := string(p)
 	if n := len(msg); n > 0 && msg[n-1] == '\n' {
 		msg = msg[:n-1]
 	}
-	w.g.log.Warn().Str("source", "net/http").Msg(msg)
+	w.log.Warn().Str("source", "net/http").Msg(msg)
 	return len(p), nil
 }
