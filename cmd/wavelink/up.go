@@ -37,6 +37,7 @@ type upOptions struct {
 	mode       string
 	keepAlive  time.Duration
 	manager    managerOptions
+	dirigent   gateway.DirigentConfig
 }
 
 func newUpCmd(g *globals) *cobra.Command {
@@ -67,6 +68,10 @@ func newUpCmd(g *globals) *cobra.Command {
 	f.DurationVar(&o.topo.DuplicateWindow, "dedup-window", o.topo.DuplicateWindow, "how long a CloudEvent id is remembered for de-duplication")
 	addModeFlags(cmd, &o.mode, &o.keepAlive)
 	addManagerFlags(cmd, &o.manager)
+	f.StringVar(&o.dirigent.Addr, "dirigent-addr", "", "also serve the vHive loader's Dirigent platform mode (function registration and invocation) on this address, e.g. 127.0.0.1:9091; off when empty")
+	f.StringVar(&o.dirigent.Advertise, "dirigent-advertise", "", "host:port answered to Dirigent registrations (default: the address the registration came to)")
+	f.BoolVar(&o.dirigent.Async, "dirigent-async", false, "answer Dirigent registrations with the asynchronous invocation address")
+	f.StringVar(&o.dirigent.TraceMode, "dirigent-trace-mode", gateway.TraceSleep, "how Dirigent-registered trace functions spend their run time: sleep or spin")
 	f.BoolVar(&o.noWavelet, "no-wavelet", false, "run no Wavelet: no emergency instances on this machine")
 	addWaveletFlags(cmd, &o.wavelet, "")
 	return cmd
@@ -132,6 +137,17 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 	reg, err := registry.Open(setup, js)
 	if err != nil {
 		return err
+	}
+	// Bring every deployed function's consumer to this version's settings
+	// (a data folder may come from an older one).
+	specs, err := reg.List(setup)
+	if err != nil {
+		return err
+	}
+	for _, s := range specs {
+		if _, err := streams.EnsureFunctionConsumer(setup, js, s.ConsumerParams()); err != nil {
+			return fmt.Errorf("consumer of %s: %w", s.Name, err)
+		}
 	}
 	for _, s := range builtinSpecs() {
 		if _, err := reg.Get(setup, s.Name); errors.Is(err, registry.ErrNotFound) {
@@ -230,6 +246,19 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 
 	gwDone := make(chan error, 1)
 	go func() { gwDone <- gw.ListenAndServe(ctx) }()
+	if o.dirigent.Addr != "" {
+		d, err := gateway.NewDirigent(o.dirigent, gw, reg)
+		if err != nil {
+			return err
+		}
+		dDone := make(chan error, 1)
+		go func() { dDone <- d.ListenAndServe(ctx) }()
+		defer func() {
+			if err := <-dDone; err != nil && !errors.Is(err, context.Canceled) {
+				log.Error().Err(err).Str("component", "dirigent").Msg("Dirigent endpoint stopped")
+			}
+		}()
+	}
 	fmt.Fprintf(os.Stdout, `WaveLink is up.
   gateway:  http://%[1]s
   NATS:     %[2]s (JetStream, %[3]s)
