@@ -22,7 +22,7 @@ import (
 
 func newLoadgenCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "loadgen", Short: "Drive load at WaveLink and measure it against floors taken in the same run"}
-	cmd.AddCommand(newLoadgenWarmCmd(), newLoadgenChaosCmd(), newLoadgenStepCmd(), &cobra.Command{
+	cmd.AddCommand(newLoadgenWarmCmd(), newLoadgenChaosCmd(), newLoadgenStepCmd(), newLoadgenTraceCmd(), newLoadgenReportCmd(), newLoadgenCompareCmd(), &cobra.Command{
 		Use:    "tcp-echo",
 		Short:  "Echo bytes on a loopback port (the peer of the process round-trip floor)",
 		Hidden: true,
