@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -156,21 +155,19 @@ per accepted invocation. Prints accepted, answered, duplicated and lost.`,
 
 // stepOptions are the flags of `loadgen step`.
 type stepOptions struct {
-	url, binary, dataDir, mode string
-	platform, keepData         bool
-	upArgs                     []string
-	function                   string
-	concurrency, memoryMB      int
-	maxInstances               int
-	rate                       float64
-	shape                      loadgen.StepShape
-	spacing                    string
-	runMs, runMiB              int
-	traceMode                  string
-	headers                    []string
-	timeout, window            time.Duration
-	csvPath, summaryPath       string
-	printJSON                  bool
+	platformOptions
+	function              string
+	concurrency, memoryMB int
+	maxInstances          int
+	rate                  float64
+	shape                 loadgen.StepShape
+	spacing               string
+	runMs, runMiB         int
+	traceMode             string
+	headers               []string
+	timeout, window       time.Duration
+	csvPath, summaryPath  string
+	printJSON             bool
 }
 
 // stepReport is the JSON summary file: the experiment's settings and what
@@ -219,13 +216,7 @@ otherwise it drives the gateway at --url. Giving --concurrency, --memory or --ma
 		RunE: func(cmd *cobra.Command, _ []string) error { return runLoadgenStep(cmd, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.url, "url", envOr("WAVELINK_GATEWAY", "http://127.0.0.1:8080"), "gateway URL of a running platform (env WAVELINK_GATEWAY)")
-	f.BoolVar(&o.platform, "platform", false, "start wavelink up on a fresh data folder for the run and stop it afterwards")
-	f.StringVar(&o.mode, "mode", "wavelink", "with --platform: the scaling policy passed to wavelink up --mode")
-	f.StringVar(&o.binary, "binary", "", "with --platform: the wavelink binary to run (default this one)")
-	f.StringVar(&o.dataDir, "data", "", "with --platform: data folder (default a temporary one, removed afterwards)")
-	f.BoolVar(&o.keepData, "keep-data", false, "with --platform: keep the temporary data folder (platform and instance logs)")
-	f.StringArrayVar(&o.upArgs, "up-arg", nil, "with --platform: an extra argument for wavelink up (repeatable), e.g. --up-arg=--tick=1s")
+	o.addFlags(cmd, "wavelink", "with --platform: the scaling policy passed to wavelink up --mode")
 	f.StringVar(&o.function, "function", "trace", "function to invoke")
 	f.IntVar(&o.concurrency, "concurrency", 0, "deploy the function with this concurrency per instance")
 	f.IntVar(&o.memoryMB, "memory", 0, "deploy the function with this memory per instance, MB")
@@ -259,8 +250,8 @@ func runLoadgenStep(cmd *cobra.Command, o stepOptions) error {
 		}
 		o.shape.From, o.shape.To, o.shape.At = o.rate, o.rate, 0
 	}
-	if o.platform && f.Changed("url") {
-		return fmt.Errorf("--platform starts its own gateway: give --platform or --url, not both")
+	if err := o.checkURL(cmd); err != nil {
+		return err
 	}
 	o.shape.Spacing = loadgen.Spacing(o.spacing)
 	arrivals, err := loadgen.Schedule(o.shape)
@@ -284,15 +275,11 @@ func runLoadgenStep(cmd *cobra.Command, o stepOptions) error {
 		header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
 
-	gateway, natsURL := strings.TrimRight(o.url, "/"), cmd.Flag("nats").Value.String()
-	if o.platform {
-		p, stop, err := startStepPlatform(ctx, o, errOut)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		gateway, natsURL = p.GatewayURL(), p.NATSURL()
+	gateway, natsURL, stop, err := o.target(cmd, "step")
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if f.Changed("concurrency") || f.Changed("memory") || f.Changed("max-instances") {
 		if err := deployStepFunction(ctx, natsURL, o, f.Changed, errOut); err != nil {
 			return err
@@ -333,71 +320,6 @@ func runLoadgenStep(cmd *cobra.Command, o stepOptions) error {
 		return err
 	}
 	return runErr
-}
-
-// startStepPlatform starts `wavelink up` for one step run; stop stops it and
-// removes a temporary data folder.
-func startStepPlatform(ctx context.Context, o stepOptions, log io.Writer) (p *loadgen.Platform, stop func(), err error) {
-	p = &loadgen.Platform{Binary: o.binary, DataDir: o.dataDir, Args: append([]string{"--mode", o.mode}, o.upArgs...)}
-	if p.Binary == "" {
-		if p.Binary, err = os.Executable(); err != nil {
-			return nil, nil, err
-		}
-	}
-	cleanup := func() {}
-	if p.DataDir == "" {
-		d, err := os.MkdirTemp("", "wavelink-step-")
-		if err != nil {
-			return nil, nil, err
-		}
-		p.DataDir = d
-		cleanup = func() {
-			if o.keepData {
-				fmt.Fprintf(log, "loadgen step: platform data and logs kept in %s\n", d)
-				return
-			}
-			_ = os.RemoveAll(d)
-		}
-	}
-	if p.DataDir, err = filepath.Abs(p.DataDir); err != nil {
-		return nil, nil, err
-	}
-	if err := os.MkdirAll(p.DataDir, 0o750); err != nil {
-		return nil, nil, err
-	}
-	if p.HTTP, err = loopbackAddr(); err != nil {
-		return nil, nil, err
-	}
-	if p.NATS, err = loopbackAddr(); err != nil {
-		return nil, nil, err
-	}
-	logf, err := os.Create(filepath.Join(p.DataDir, "platform.log"))
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
-	p.Log = logf
-	if err := p.Start(ctx); err != nil {
-		_ = logf.Close()
-		cleanup()
-		return nil, nil, fmt.Errorf("%w (its log: %s)", err, logf.Name())
-	}
-	fmt.Fprintf(log, "loadgen step: platform up (mode %s) at %s, data in %s\n", o.mode, p.GatewayURL(), p.DataDir)
-	return p, func() {
-		p.Stop(30 * time.Second)
-		_ = logf.Close()
-		cleanup()
-	}, nil
-}
-
-// loopbackAddr returns a loopback address with a port free right now.
-func loopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // deployStepFunction creates or updates the function with the sizes given

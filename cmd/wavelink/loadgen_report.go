@@ -61,19 +61,12 @@ func printReport(out, errOut io.Writer, rep *loadgen.Report) error {
 
 // compareOptions are the flags of `loadgen compare`.
 type compareOptions struct {
-	modes                 []string
-	out                   string
-	trace, minutes, iat   string
-	compress, maxRate     float64
-	seed                  uint64
-	maxRun, warmup        time.Duration
-	async, spin           bool
-	poll, timeout, settle time.Duration
-	concurrency, maxInst  int
-	memOverhead           int
-	binary                string
-	keepData              bool
-	upArgs                []string
+	replayOptions
+	modes    []string
+	out      string
+	binary   string
+	keepData bool
+	upArgs   []string
 }
 
 func newLoadgenCompareCmd() *cobra.Command {
@@ -127,21 +120,9 @@ func runLoadgenCompare(cmd *cobra.Command, o compareOptions) error {
 	errOut := &lockedWriter{w: cmd.ErrOrStderr()}
 	// The plan is made once, before any platform starts: a bad trace or
 	// option fails here, and every mode gets the same calls.
-	tr, err := loadgen.LoadTrace(o.trace)
+	tr, mr, plan, err := o.plan()
 	if err != nil {
 		return err
-	}
-	mr, err := loadgen.ParseMinuteRange(o.minutes)
-	if err != nil {
-		return err
-	}
-	plan, err := loadgen.BuildPlan(tr, loadgen.PlanOptions{Minutes: mr, Compress: o.compress, Distribution: loadgen.IATDistribution(o.iat),
-		Seed: o.seed, MaxRun: o.maxRun, MaxRate: o.maxRate, Warmup: o.warmup})
-	if err != nil {
-		return err
-	}
-	if len(plan.Calls) == 0 {
-		return fmt.Errorf("minutes %s of %s hold no calls", mr, tr.Source)
 	}
 	if o.out == "" {
 		o.out = "compare-" + time.Now().Format("20060102-150405")
@@ -176,7 +157,7 @@ type compareRunner struct {
 
 func (r compareRunner) RunMode(ctx context.Context, mode, dir string) error {
 	log := &prefixWriter{w: r.log, prefix: "  [" + mode + "] "}
-	p, stop, err := startTracePlatform(ctx, traceOptions{mode: mode, binary: r.o.binary, keepData: r.o.keepData, upArgs: r.o.upArgs}, log)
+	p, stop, err := startLoadPlatform(ctx, "trace", platformOptions{mode: mode, binary: r.o.binary, keepData: r.o.keepData, upArgs: r.o.upArgs}, log)
 	if err != nil {
 		return err
 	}

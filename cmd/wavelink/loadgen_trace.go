@@ -6,10 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,21 +14,25 @@ import (
 	"github.com/wavelink/wavelink/services/registry"
 )
 
+// replayOptions are the trace replay flags that `loadgen trace` and
+// `loadgen compare` share (their defaults differ).
+type replayOptions struct {
+	trace, minutes, iat   string
+	compress, maxRate     float64
+	seed                  uint64
+	maxRun, warmup        time.Duration
+	async, spin           bool
+	poll, timeout, settle time.Duration
+	concurrency, maxInst  int
+	memOverhead           int
+}
+
 // traceOptions are the flags of `loadgen trace`.
 type traceOptions struct {
-	trace, minutes, iat, out string
-	compress, maxRate        float64
-	seed                     uint64
-	maxRun, warmup           time.Duration
-	async, spin              bool
-	poll, timeout, settle    time.Duration
-	concurrency, maxInst     int
-	memOverhead              int
-	noDeploy, printJSON      bool
-
-	url, binary, dataDir, mode string
-	platform, keepData         bool
-	upArgs                     []string
+	replayOptions
+	platformOptions
+	out                 string
+	noDeploy, printJSON bool
 }
 
 func newLoadgenTraceCmd() *cobra.Command {
@@ -84,22 +84,15 @@ otherwise it drives the gateway at --url and the NATS server at --nats.`,
 	f.DurationVar(&o.settle, "settle", time.Second, "wait after deploying for the platform to see the functions")
 	f.StringVar(&o.out, "out", "", "run folder to write (default trace-run-<mode>-<time>)")
 	f.BoolVar(&o.printJSON, "json", false, "print summary.json instead of the text summary")
-	f.StringVar(&o.url, "url", envOr("WAVELINK_GATEWAY", "http://127.0.0.1:8080"), "gateway URL of a running platform (env WAVELINK_GATEWAY)")
-	f.BoolVar(&o.platform, "platform", false, "start wavelink up on a fresh data folder for the run and stop it afterwards")
-	f.StringVar(&o.mode, "mode", "", "the scaler mode: with --platform passed to wavelink up --mode (default wavelink); otherwise recorded in run.json")
-	f.StringVar(&o.binary, "binary", "", "with --platform: the wavelink binary to run (default this one)")
-	f.StringVar(&o.dataDir, "data", "", "with --platform: data folder (default a temporary one, removed afterwards)")
-	f.BoolVar(&o.keepData, "keep-data", false, "with --platform: keep the temporary data folder (platform and instance logs)")
-	f.StringArrayVar(&o.upArgs, "up-arg", nil, "with --platform: an extra argument for wavelink up (repeatable)")
+	o.addFlags(cmd, "", "the scaler mode: with --platform passed to wavelink up --mode (default wavelink); otherwise recorded in run.json")
 	return cmd
 }
 
 func runLoadgenTrace(cmd *cobra.Command, o traceOptions) error {
 	ctx := cmd.Context()
-	f := cmd.Flags()
 	errOut := cmd.ErrOrStderr()
-	if o.platform && f.Changed("url") {
-		return fmt.Errorf("--platform starts its own gateway: give --platform or --url, not both")
+	if err := o.checkURL(cmd); err != nil {
+		return err
 	}
 	if o.platform && cmd.Flag("nats").Changed {
 		return fmt.Errorf("--platform starts its own NATS server: give --platform or --nats, not both")
@@ -109,35 +102,19 @@ func runLoadgenTrace(cmd *cobra.Command, o traceOptions) error {
 	}
 	// Everything that can be wrong with the trace or the options fails
 	// here, before a platform starts or a function is deployed.
-	tr, err := loadgen.LoadTrace(o.trace)
+	tr, mr, plan, err := o.plan()
 	if err != nil {
 		return err
-	}
-	mr, err := loadgen.ParseMinuteRange(o.minutes)
-	if err != nil {
-		return err
-	}
-	plan, err := loadgen.BuildPlan(tr, loadgen.PlanOptions{Minutes: mr, Compress: o.compress, Distribution: loadgen.IATDistribution(o.iat),
-		Seed: o.seed, MaxRun: o.maxRun, MaxRate: o.maxRate, Warmup: o.warmup})
-	if err != nil {
-		return err
-	}
-	if len(plan.Calls) == 0 {
-		return fmt.Errorf("minutes %s of %s hold no calls", mr, tr.Source)
 	}
 	if o.out == "" {
 		o.out = fmt.Sprintf("trace-run-%s-%s", cmp.Or(o.mode, "run"), time.Now().Format("20060102-150405"))
 	}
 
-	gateway, natsURL := strings.TrimRight(o.url, "/"), cmd.Flag("nats").Value.String()
-	if o.platform {
-		p, stop, err := startTracePlatform(ctx, o, errOut)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		gateway, natsURL = p.GatewayURL(), p.NATSURL()
+	gateway, natsURL, stop, err := o.target(cmd, "trace")
+	if err != nil {
+		return err
 	}
+	defer stop()
 	var deployer loadgen.FunctionDeployer
 	if !o.noDeploy {
 		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -183,6 +160,29 @@ func runLoadgenTrace(cmd *cobra.Command, o traceOptions) error {
 	return runErr
 }
 
+// plan loads the trace folder (the bundled sample when --trace is empty),
+// reads the minute range and plans its calls. A plan without calls is an
+// error.
+func (o replayOptions) plan() (*loadgen.Trace, loadgen.MinuteRange, *loadgen.Plan, error) {
+	tr, err := loadgen.LoadTrace(o.trace)
+	if err != nil {
+		return nil, loadgen.MinuteRange{}, nil, err
+	}
+	mr, err := loadgen.ParseMinuteRange(o.minutes)
+	if err != nil {
+		return nil, loadgen.MinuteRange{}, nil, err
+	}
+	plan, err := loadgen.BuildPlan(tr, loadgen.PlanOptions{Minutes: mr, Compress: o.compress, Distribution: loadgen.IATDistribution(o.iat),
+		Seed: o.seed, MaxRun: o.maxRun, MaxRate: o.maxRate, Warmup: o.warmup})
+	if err != nil {
+		return nil, loadgen.MinuteRange{}, nil, err
+	}
+	if len(plan.Calls) == 0 {
+		return nil, loadgen.MinuteRange{}, nil, fmt.Errorf("minutes %s of %s hold no calls", mr, tr.Source)
+	}
+	return tr, mr, plan, nil
+}
+
 // registryDeployer deploys trace functions through the registry.
 type registryDeployer struct{ reg *registry.Registry }
 
@@ -190,59 +190,4 @@ func (d registryDeployer) DeployTrace(ctx context.Context, f loadgen.TraceFuncti
 	_, err := d.reg.Deploy(ctx, registry.Spec{Name: f.Name, Package: registry.Package{Builtin: "trace"}, MemoryMB: f.MemoryMB,
 		Concurrency: f.Concurrency, MaxInstances: f.MaxInstances, Timeout: registry.Duration(f.Timeout)})
 	return err
-}
-
-// startTracePlatform starts `wavelink up --mode` for one trace run; stop
-// stops it and removes a temporary data folder.
-func startTracePlatform(ctx context.Context, o traceOptions, log io.Writer) (p *loadgen.Platform, stop func(), err error) {
-	p = &loadgen.Platform{Binary: o.binary, DataDir: o.dataDir, Args: append([]string{"--mode", o.mode}, o.upArgs...)}
-	if p.Binary == "" {
-		if p.Binary, err = os.Executable(); err != nil {
-			return nil, nil, err
-		}
-	}
-	cleanup := func() {}
-	if p.DataDir == "" {
-		d, err := os.MkdirTemp("", "wavelink-trace-")
-		if err != nil {
-			return nil, nil, err
-		}
-		p.DataDir = d
-		cleanup = func() {
-			if o.keepData {
-				fmt.Fprintf(log, "loadgen trace: platform data and logs kept in %s\n", d)
-				return
-			}
-			_ = os.RemoveAll(d)
-		}
-	}
-	if p.DataDir, err = filepath.Abs(p.DataDir); err != nil {
-		return nil, nil, err
-	}
-	if err := os.MkdirAll(p.DataDir, 0o750); err != nil {
-		return nil, nil, err
-	}
-	if p.HTTP, err = loopbackAddr(); err != nil {
-		return nil, nil, err
-	}
-	if p.NATS, err = loopbackAddr(); err != nil {
-		return nil, nil, err
-	}
-	logf, err := os.Create(filepath.Join(p.DataDir, "platform.log"))
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
-	p.Log = logf
-	if err := p.Start(ctx); err != nil {
-		_ = logf.Close()
-		cleanup()
-		return nil, nil, fmt.Errorf("%w (its log: %s)", err, logf.Name())
-	}
-	fmt.Fprintf(log, "loadgen trace: platform up (mode %s) at %s, NATS %s, data in %s\n", o.mode, p.GatewayURL(), p.NATSURL(), p.DataDir)
-	return p, func() {
-		p.Stop(30 * time.Second)
-		_ = logf.Close()
-		cleanup()
-	}, nil
 }

@@ -1,12 +1,15 @@
 // Package clustermgr declares what the scaler asks of a conventional cluster
 // manager, the regular track's source of instances, and holds its backends:
-// local/ (instances as processes on this machine), and later docker/ and
-// kubernetes/.
+// local/ (instances as processes on this machine) and docker/ (instances
+// as containers through the Docker Engine API); a kubernetes/ backend is
+// still to come.
 //
 // A backend owns the lifecycle of regular instances: it creates them to the
 // desired count, restarts those that crash, and drains those it removes. It
-// decides nothing about how many there should be. It must never import
-// services/scaler, services/gateway or wavelet/.
+// decides nothing about how many there should be. The backends share the
+// restart back-off (Backoff) and the reconciler's time source (Clock) kept
+// in this package. It must never import services/scaler, services/gateway
+// or wavelet/.
 package clustermgr
 
 import (

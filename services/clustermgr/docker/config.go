@@ -9,6 +9,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/rs/zerolog"
 
+	"github.com/wavelink/wavelink/services/clustermgr"
 	"github.com/wavelink/wavelink/services/registry"
 )
 
@@ -26,7 +27,7 @@ const (
 
 // DefaultBackoff is the replacement back-off used when Config.RestartBackoff
 // is left zero.
-var DefaultBackoff = Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Reset: 30 * time.Second}
+var DefaultBackoff = clustermgr.Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Reset: 30 * time.Second}
 
 // Readiness says how an instance's readiness reaches the manager.
 type Readiness int
@@ -114,7 +115,7 @@ type Config struct {
 	// RestartBackoff spaces out replacements of a function's containers
 	// that failed for good (never ready in time, could not start, or
 	// crashed past the restart policy). Default DefaultBackoff.
-	RestartBackoff Backoff
+	RestartBackoff clustermgr.Backoff
 	// EventBuffer is the capacity of the Events channel; events that do not
 	// fit are dropped and counted. Default 256.
 	EventBuffer int
@@ -122,7 +123,7 @@ type Config struct {
 	// nothing.
 	Logger zerolog.Logger
 	// Clock is the reconciler's time source. Default: the system clock.
-	Clock Clock
+	Clock clustermgr.Clock
 }
 
 // HealthCheck is the health check of every container. It runs the image's
@@ -196,14 +197,14 @@ func (c Config) WithDefaults() Config {
 	if c.StopGrace == nil {
 		c.StopGrace = DefaultStopGrace
 	}
-	if c.RestartBackoff == (Backoff{}) {
+	if c.RestartBackoff == (clustermgr.Backoff{}) {
 		c.RestartBackoff = DefaultBackoff
 	}
 	if c.EventBuffer == 0 {
 		c.EventBuffer = DefaultEventBuffer
 	}
 	if c.Clock == nil {
-		c.Clock = SystemClock{}
+		c.Clock = clustermgr.SystemClock{}
 	}
 	if c.Health != nil {
 		h := *c.Health
@@ -260,7 +261,7 @@ func (c Config) Validate() error {
 	case c.Readiness == ReadyOnHealth && c.Health == nil:
 		return bad("Health", "required when readiness comes from the health check")
 	}
-	if err := c.RestartBackoff.validate(); err != nil {
+	if err := c.RestartBackoff.Validate(); err != nil {
 		return bad("RestartBackoff", "%v", err)
 	}
 	for _, kv := range c.Env {

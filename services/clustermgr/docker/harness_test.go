@@ -205,8 +205,8 @@ func newEnv(t testing.TB) *env {
 		NanoCPUs:       5e8,
 		ExtraArgs:      []string{"--log-format", "json"},
 		StartTimeout:   30 * time.Second,
-		StopGrace:      FixedGrace(5 * time.Second),
-		RestartBackoff: Backoff{Min: 50 * time.Millisecond, Max: 400 * time.Millisecond, Reset: 30 * time.Second},
+		StopGrace:      FixedGrace(15 * time.Second), // a drain under a loaded machine (CI) can take seconds
+		RestartBackoff: clustermgr.Backoff{Min: 50 * time.Millisecond, Max: 400 * time.Millisecond, Reset: 30 * time.Second},
 		Logger:         zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel),
 	}}
 }

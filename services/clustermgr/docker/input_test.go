@@ -121,7 +121,7 @@ func TestStartTimeout(t *testing.T) {
 	spec := e.deploy("slow")
 	cfg := e.cfg
 	cfg.StartTimeout = time.Millisecond
-	cfg.RestartBackoff = Backoff{Min: time.Hour, Max: time.Hour, Reset: time.Hour}
+	cfg.RestartBackoff = clustermgr.Backoff{Min: time.Hour, Max: time.Hour, Reset: time.Hour}
 	h := e.start(cfg)
 	h.scale(spec, 1)
 	failed := h.waitEvents(1, time.Minute, kind("slow", clustermgr.EventFailed))[0]

@@ -32,7 +32,7 @@ type Manager struct {
 	cli       *client.Client
 	ownClient bool
 	log       zerolog.Logger
-	clock     Clock
+	clock     clustermgr.Clock
 	image     imageInfo
 
 	mu sync.Mutex
@@ -67,7 +67,7 @@ type Manager struct {
 	// Owned by the reconciler goroutine.
 	insts       map[string]*instance // by instance ID
 	byContainer map[string]*instance
-	backoff     map[string]backoffState
+	backoff     map[string]clustermgr.BackoffState
 }
 
 // wish is a recorded Scale request.
@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		events:      make(chan clustermgr.Event, cfg.EventBuffer),
 		insts:       map[string]*instance{},
 		byContainer: map[string]*instance{},
-		backoff:     map[string]backoffState{},
+		backoff:     map[string]clustermgr.BackoffState{},
 	}
 	// Events are read from just before the list, so none between the two
 	// is missed; those seen twice change nothing.

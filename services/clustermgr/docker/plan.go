@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/wavelink/wavelink/services/clustermgr"
 )
 
 // keepDesired is the desired count of a function the manager found
@@ -51,7 +53,7 @@ func (a actions) empty() bool { return a.Start == 0 && len(a.Drain) == 0 && len(
 // not-ready ones first, then the newest. Missing ones are started when the
 // back-off allows, and not in a plan that removes for a start timeout
 // (that failure steps the back-off first).
-func planFunction(now time.Time, desired int, insts []instanceView, bo backoffState) actions {
+func planFunction(now time.Time, desired int, insts []instanceView, bo clustermgr.BackoffState) actions {
 	var a actions
 	soonest := func(t time.Time) {
 		if !t.IsZero() && (a.Next.IsZero() || t.Before(a.Next)) {
@@ -82,10 +84,10 @@ func planFunction(now time.Time, desired int, insts []instanceView, bo backoffSt
 		// The runner steps the back-off for the timeout; replacements wait
 		// for the next plan, which sees it.
 	case len(active) < desired:
-		if bo.allows(now) {
+		if bo.Allows(now) {
 			a.Start = desired - len(active)
 		} else {
-			soonest(bo.notBefore)
+			soonest(bo.NotBefore)
 		}
 	}
 	for _, in := range active {

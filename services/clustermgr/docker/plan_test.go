@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/wavelink/wavelink/services/clustermgr"
 )
 
 func TestPlanFunction(t *testing.T) {
@@ -15,7 +17,7 @@ func TestPlanFunction(t *testing.T) {
 		now     time.Time
 		desired int
 		insts   []instanceView
-		bo      backoffState
+		bo      clustermgr.BackoffState
 		want    actions
 	}{
 		{name: "nothing to do", now: t0, desired: 0},
@@ -28,10 +30,10 @@ func TestPlanFunction(t *testing.T) {
 			insts: []instanceView{{ID: "a", State: StateDraining}, {ID: "b", State: StateRemoving}, {ID: "c", State: StateReady}},
 			want:  actions{Start: 1}},
 		{name: "back-off holds starts", now: t0, desired: 1,
-			bo:   backoffState{failures: 1, notBefore: at(time.Second)},
+			bo:   clustermgr.BackoffState{Failures: 1, NotBefore: at(time.Second)},
 			want: actions{Next: at(time.Second)}},
 		{name: "back-off over", now: at(time.Second), desired: 1,
-			bo:   backoffState{failures: 1, notBefore: at(time.Second)},
+			bo:   clustermgr.BackoffState{Failures: 1, NotBefore: at(time.Second)},
 			want: actions{Start: 1}},
 		{name: "drain not ready first, then newest", now: t0, desired: 1,
 			insts: []instanceView{
@@ -64,35 +66,5 @@ func TestPlanFunction(t *testing.T) {
 				t.Fatalf("plan = %+v, want %+v", got, tc.want)
 			}
 		})
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	b := Backoff{Min: 100 * time.Millisecond, Max: 400 * time.Millisecond, Reset: 10 * time.Second}
-	now := time.Time{}.Add(time.Hour)
-	var s backoffState
-	var d time.Duration
-	steps := []struct {
-		advance time.Duration
-		ran     time.Duration
-		want    time.Duration
-	}{
-		{0, 0, 100 * time.Millisecond},
-		{100 * time.Millisecond, 0, 200 * time.Millisecond},
-		{50 * time.Millisecond, 0, 150 * time.Millisecond}, // still pending: not lengthened
-		{150 * time.Millisecond, 0, 400 * time.Millisecond},
-		{400 * time.Millisecond, 0, 400 * time.Millisecond},     // capped
-		{time.Second, 20 * time.Second, 100 * time.Millisecond}, // ran long: reset
-		{30 * time.Second, 0, 100 * time.Millisecond},           // quiet for Reset: reset
-	}
-	for i, st := range steps {
-		now = now.Add(st.advance)
-		s, d = b.failed(s, now, st.ran)
-		if d != st.want {
-			t.Fatalf("step %d: delay %s, want %s", i, d, st.want)
-		}
-		if s.allows(now) || !s.allows(now.Add(d)) {
-			t.Fatalf("step %d: allows is wrong around %s", i, s.notBefore)
-		}
 	}
 }

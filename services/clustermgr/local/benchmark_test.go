@@ -124,7 +124,7 @@ func BenchmarkPlanFunction(b *testing.B) {
 		}
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			for b.Loop() {
-				_ = planFunction(now, n/2, insts, backoffState{})
+				_ = planFunction(now, n/2, insts, clustermgr.BackoffState{})
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/wavelink/wavelink/services/clustermgr"
 	"github.com/wavelink/wavelink/services/registry"
 )
 
@@ -25,7 +26,7 @@ const (
 
 // DefaultBackoff is the restart back-off used when Config.RestartBackoff is
 // left zero.
-var DefaultBackoff = Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Reset: 30 * time.Second}
+var DefaultBackoff = clustermgr.Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Reset: 30 * time.Second}
 
 // Config configures a Manager. Zero fields take the defaults listed with
 // them; WithDefaults fills them in and Validate checks the result.
@@ -54,7 +55,7 @@ type Config struct {
 	StopGrace func(registry.Spec) time.Duration
 	// RestartBackoff spaces out restarts of a function whose instances fail.
 	// Default DefaultBackoff (100ms doubling to 10s, reset after 30s).
-	RestartBackoff Backoff
+	RestartBackoff clustermgr.Backoff
 	// EventBuffer is the capacity of the Events channel; events that do not
 	// fit are dropped and counted. Default 256.
 	EventBuffer int
@@ -62,7 +63,7 @@ type Config struct {
 	// nothing.
 	Logger zerolog.Logger
 	// Clock is the reconciler's time source. Default: the system clock.
-	Clock Clock
+	Clock clustermgr.Clock
 }
 
 // DefaultStopGrace is the function's timeout (registry.DefaultTimeout when
@@ -100,14 +101,14 @@ func (c Config) WithDefaults() Config {
 	if c.StopGrace == nil {
 		c.StopGrace = DefaultStopGrace
 	}
-	if c.RestartBackoff == (Backoff{}) {
+	if c.RestartBackoff == (clustermgr.Backoff{}) {
 		c.RestartBackoff = DefaultBackoff
 	}
 	if c.EventBuffer == 0 {
 		c.EventBuffer = DefaultEventBuffer
 	}
 	if c.Clock == nil {
-		c.Clock = SystemClock{}
+		c.Clock = clustermgr.SystemClock{}
 	}
 	return c
 }
@@ -136,7 +137,7 @@ func (c Config) Validate() error {
 	case c.Clock == nil:
 		return bad("Clock", "not set")
 	}
-	if err := c.RestartBackoff.validate(); err != nil {
+	if err := c.RestartBackoff.Validate(); err != nil {
 		return bad("RestartBackoff", "%v", err)
 	}
 	for _, kv := range c.Env {

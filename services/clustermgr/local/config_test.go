@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavelink/wavelink/services/clustermgr"
 	"github.com/wavelink/wavelink/services/registry"
 )
 
@@ -38,7 +39,7 @@ func TestConfigValidate(t *testing.T) {
 		{"negative start timeout", func(c *Config) { c.StartTimeout = -time.Second }, "StartTimeout"},
 		{"no stop grace", func(c *Config) { c.StopGrace = nil }, "StopGrace"},
 		{"back-off max below min", func(c *Config) {
-			c.RestartBackoff = Backoff{Min: time.Second, Max: time.Millisecond, Reset: time.Second}
+			c.RestartBackoff = clustermgr.Backoff{Min: time.Second, Max: time.Millisecond, Reset: time.Second}
 		}, "RestartBackoff"},
 		{"negative event buffer", func(c *Config) { c.EventBuffer = -1 }, "EventBuffer"},
 		{"env without =", func(c *Config) { c.Env = []string{"FOO"} }, "Env"},
@@ -95,7 +96,7 @@ func TestConfigWithDefaults(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("defaults do not validate: %v", err)
 	}
-	kept := Config{StartTimeout: time.Second, EventBuffer: 3, RestartBackoff: Backoff{Min: 1, Max: 2, Reset: 3}}.WithDefaults()
+	kept := Config{StartTimeout: time.Second, EventBuffer: 3, RestartBackoff: clustermgr.Backoff{Min: 1, Max: 2, Reset: 3}}.WithDefaults()
 	if kept.StartTimeout != time.Second || kept.EventBuffer != 3 || kept.RestartBackoff.Max != 2 {
 		t.Errorf("WithDefaults overwrote set fields: %+v", kept)
 	}

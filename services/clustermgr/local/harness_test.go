@@ -56,7 +56,7 @@ func newHarness(t *testing.T, o harnessOptions, standinArgs ...string) *harness 
 		Env:            []string{roleEnv + "=instance"},
 		StartTimeout:   10 * time.Second,
 		StopGrace:      FixedGrace(5 * time.Second),
-		RestartBackoff: Backoff{Min: 50 * time.Millisecond, Max: 400 * time.Millisecond, Reset: 30 * time.Second},
+		RestartBackoff: clustermgr.Backoff{Min: 50 * time.Millisecond, Max: 400 * time.Millisecond, Reset: 30 * time.Second},
 		Logger:         zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel),
 	}
 	if o.config != nil {

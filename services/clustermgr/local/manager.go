@@ -23,7 +23,7 @@ var _ clustermgr.Manager = (*Manager)(nil)
 type Manager struct {
 	cfg   Config
 	log   zerolog.Logger
-	clock Clock
+	clock clustermgr.Clock
 
 	mu sync.Mutex
 	// wishes holds the latest Scale request per function.
@@ -50,7 +50,7 @@ type Manager struct {
 
 	// Owned by the reconciler goroutine.
 	insts   map[string]*instance
-	backoff map[string]backoffState
+	backoff map[string]clustermgr.BackoffState
 }
 
 // wish is a recorded Scale request.
@@ -98,7 +98,7 @@ func New(cfg Config) (*Manager, error) {
 		done:      make(chan struct{}),
 		events:    make(chan clustermgr.Event, cfg.EventBuffer),
 		insts:     map[string]*instance{},
-		backoff:   map[string]backoffState{},
+		backoff:   map[string]clustermgr.BackoffState{},
 	}
 	go m.run()
 	return m, nil

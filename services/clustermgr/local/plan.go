@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/wavelink/wavelink/services/clustermgr"
 )
 
 // instanceView is what the plan needs to know of one instance.
@@ -46,7 +48,7 @@ func (a actions) empty() bool { return a.Start == 0 && len(a.Drain) == 0 && len(
 // then the newest. Missing ones are started when the back-off allows, and not
 // in a plan that kills for a start timeout (that failure steps the back-off
 // first).
-func planFunction(now time.Time, desired int, insts []instanceView, bo backoffState) actions {
+func planFunction(now time.Time, desired int, insts []instanceView, bo clustermgr.BackoffState) actions {
 	var a actions
 	soonest := func(t time.Time) {
 		if !t.IsZero() && (a.Next.IsZero() || t.Before(a.Next)) {
@@ -80,10 +82,10 @@ func planFunction(now time.Time, desired int, insts []instanceView, bo backoffSt
 		// The runner steps the back-off for the timeout; replacements wait
 		// for the next plan, which sees it.
 	case len(active) < desired:
-		if bo.allows(now) {
+		if bo.Allows(now) {
 			a.Start = desired - len(active)
 		} else {
-			soonest(bo.notBefore)
+			soonest(bo.NotBefore)
 		}
 	}
 	for _, in := range active {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/wavelink/wavelink/services/clustermgr"
 )
 
 func TestPlanFunction(t *testing.T) {
@@ -30,7 +32,7 @@ func TestPlanFunction(t *testing.T) {
 		name      string
 		desired   int
 		insts     []instanceView
-		backoff   backoffState
+		backoff   clustermgr.BackoffState
 		wantStart int
 		wantDrain []string
 		wantKill  []killWant
@@ -65,15 +67,15 @@ func TestPlanFunction(t *testing.T) {
 			insts:    []instanceView{draining("d", -time.Millisecond), draining("e", time.Second)},
 			wantKill: []killWant{{"d", ErrGraceExpired}}, wantNext: at(time.Second)},
 		{name: "back-off holds starts until notBefore", desired: 2,
-			backoff:  backoffState{failures: 3, notBefore: at(400 * time.Millisecond)},
+			backoff:  clustermgr.BackoffState{Failures: 3, NotBefore: at(400 * time.Millisecond)},
 			wantNext: at(400 * time.Millisecond)},
 		{name: "back-off over allows starts", desired: 2,
 			insts:     []instanceView{ready("a", -time.Minute)},
-			backoff:   backoffState{failures: 3, notBefore: now},
+			backoff:   clustermgr.BackoffState{Failures: 3, NotBefore: now},
 			wantStart: 1},
 		{name: "back-off does not hold drains", desired: 0,
 			insts:     []instanceView{ready("a", -time.Minute)},
-			backoff:   backoffState{failures: 3, notBefore: at(time.Minute)},
+			backoff:   clustermgr.BackoffState{Failures: 3, NotBefore: at(time.Minute)},
 			wantDrain: []string{"a"}},
 		{name: "equal start times drain by id, highest first", desired: 1,
 			insts:     []instanceView{ready("a", -time.Minute), ready("c", -time.Minute), ready("b", -time.Minute)},

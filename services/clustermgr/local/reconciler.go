@@ -29,7 +29,7 @@ func (m *Manager) run() {
 		if closing && len(m.insts) == 0 {
 			break
 		}
-		var timer Timer
+		var timer clustermgr.Timer
 		var fire <-chan time.Time
 		if !next.IsZero() {
 			timer = m.clock.NewTimer(max(next.Sub(now), 0))
@@ -123,7 +123,7 @@ func (m *Manager) forget(now time.Time, fn string) {
 		delete(m.wishes, fn)
 	}
 	m.mu.Unlock()
-	if bo, ok := m.backoff[fn]; ok && now.Sub(bo.notBefore) >= m.cfg.RestartBackoff.Reset {
+	if bo, ok := m.backoff[fn]; ok && now.Sub(bo.NotBefore) >= m.cfg.RestartBackoff.Reset {
 		delete(m.backoff, fn)
 	}
 }
@@ -257,9 +257,9 @@ func (m *Manager) exited(now time.Time, in *instance, exit error) {
 
 // recordFailure steps the function's restart back-off.
 func (m *Manager) recordFailure(now time.Time, fn string, ran time.Duration) {
-	bo, d := m.cfg.RestartBackoff.failed(m.backoff[fn], now, ran)
+	bo, d := m.cfg.RestartBackoff.Failed(m.backoff[fn], now, ran)
 	m.backoff[fn] = bo
-	m.log.Warn().Str("function", fn).Int("failures", bo.failures).Dur("delay", d).Msg("restarts back off")
+	m.log.Warn().Str("function", fn).Int("failures", bo.Failures).Dur("delay", d).Msg("restarts back off")
 }
 
 // drain asks the instance to stop: SIGTERM to its leader, SIGKILL to its

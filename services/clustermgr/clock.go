@@ -1,9 +1,9 @@
-package docker
+package clustermgr
 
 import "time"
 
-// Clock is the reconciler's time source: start deadlines and the
-// replacement back-off are measured with it.
+// Clock is a backend reconciler's time source: start deadlines, stop graces
+// and the restart back-off are measured with it. Tests step a fake one.
 type Clock interface {
 	Now() time.Time
 	NewTimer(d time.Duration) Timer

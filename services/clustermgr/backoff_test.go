@@ -1,4 +1,4 @@
-package local
+package clustermgr
 
 import (
 	"testing"
@@ -49,18 +49,18 @@ func TestBackoffFailed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var s backoffState
+			var s BackoffState
 			for i, st := range tt.steps {
 				now := t0.Add(st.at)
 				var d time.Duration
-				s, d = b.failed(s, now, st.ran)
-				if s.failures != st.wantFailures || d != st.wantDelay {
-					t.Fatalf("step %d: failures %d delay %s, want %d and %s", i, s.failures, d, st.wantFailures, st.wantDelay)
+				s, d = b.Failed(s, now, st.ran)
+				if s.Failures != st.wantFailures || d != st.wantDelay {
+					t.Fatalf("step %d: failures %d delay %s, want %d and %s", i, s.Failures, d, st.wantFailures, st.wantDelay)
 				}
-				if !s.notBefore.Equal(now.Add(d)) {
-					t.Fatalf("step %d: notBefore %s, want now+%s", i, s.notBefore.Sub(t0), d)
+				if !s.NotBefore.Equal(now.Add(d)) {
+					t.Fatalf("step %d: notBefore %s, want now+%s", i, s.NotBefore.Sub(t0), d)
 				}
-				if s.allows(now.Add(d-time.Nanosecond)) || !s.allows(now.Add(d)) {
+				if s.Allows(now.Add(d-time.Nanosecond)) || !s.Allows(now.Add(d)) {
 					t.Fatalf("step %d: allows does not switch at now+%s", i, d)
 				}
 			}
@@ -69,7 +69,7 @@ func TestBackoffFailed(t *testing.T) {
 }
 
 func TestBackoffZeroAllows(t *testing.T) {
-	if !(backoffState{}).allows(time.Time{}.Add(time.Second)) {
+	if !(BackoffState{}).Allows(time.Time{}.Add(time.Second)) {
 		t.Fatal("a fresh back-off must allow starts")
 	}
 }
@@ -80,7 +80,7 @@ func TestBackoffValidate(t *testing.T) {
 		b    Backoff
 		ok   bool
 	}{
-		{"default", DefaultBackoff, true},
+		{"the backends' default", Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Reset: 30 * time.Second}, true},
 		{"equal bounds", Backoff{Min: time.Second, Max: time.Second, Reset: time.Second}, true},
 		{"zero min", Backoff{Max: time.Second, Reset: time.Second}, false},
 		{"max below min", Backoff{Min: time.Second, Max: time.Millisecond, Reset: time.Second}, false},
@@ -88,9 +88,39 @@ func TestBackoffValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.b.validate(); (err == nil) != tt.ok {
-				t.Fatalf("validate() = %v, want ok=%v", err, tt.ok)
+			if err := tt.b.Validate(); (err == nil) != tt.ok {
+				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+func TestBackoffSequence(t *testing.T) {
+	b := Backoff{Min: 100 * time.Millisecond, Max: 400 * time.Millisecond, Reset: 10 * time.Second}
+	now := time.Time{}.Add(time.Hour)
+	var s BackoffState
+	var d time.Duration
+	steps := []struct {
+		advance time.Duration
+		ran     time.Duration
+		want    time.Duration
+	}{
+		{0, 0, 100 * time.Millisecond},
+		{100 * time.Millisecond, 0, 200 * time.Millisecond},
+		{50 * time.Millisecond, 0, 150 * time.Millisecond}, // still pending: not lengthened
+		{150 * time.Millisecond, 0, 400 * time.Millisecond},
+		{400 * time.Millisecond, 0, 400 * time.Millisecond},     // capped
+		{time.Second, 20 * time.Second, 100 * time.Millisecond}, // ran long: reset
+		{30 * time.Second, 0, 100 * time.Millisecond},           // quiet for Reset: reset
+	}
+	for i, st := range steps {
+		now = now.Add(st.advance)
+		s, d = b.Failed(s, now, st.ran)
+		if d != st.want {
+			t.Fatalf("step %d: delay %s, want %s", i, d, st.want)
+		}
+		if s.Allows(now) || !s.Allows(now.Add(d)) {
+			t.Fatalf("step %d: Allows is wrong around %s", i, s.NotBefore)
+		}
 	}
 }
