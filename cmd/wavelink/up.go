@@ -44,7 +44,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	o := upOptions{topo: streams.DefaultTopology()}
 	cmd := &cobra.Command{
 		Use:   "up",
-		Short: "Run all of WaveLink in one process: embedded NATS JetStream, gateway, scaler, local cluster manager, built-in functions",
+		Short: "Run all of WaveLink in one process: embedded NATS JetStream, gateway, scaler, cluster manager, Wavelet, built-in functions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()
@@ -224,6 +224,7 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 		<-dlDone
 	}()
 
+	waveletNote := "off (--no-wavelet)"
 	if !o.noWavelet {
 		wcfg := o.wavelet
 		wcfg.NATSURL, wcfg.Logger, wcfg.Registerer = natsURL, log, metrics
@@ -232,6 +233,10 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 		wl, err := wavelet.New(wcfg, nc, js, cache)
 		if err != nil {
 			return err
+		}
+		waveletNote = "node " + wl.Node() + ", emergency instances in libcontainer containers"
+		if wl.Mode() != "libcontainer" {
+			waveletNote = "node " + wl.Node() + ", emergency instances as plain processes (no containers: see the log)"
 		}
 		wlCtx, stopWavelet := context.WithCancel(context.Background())
 		waveletDone := make(chan error, 1)
@@ -262,15 +267,18 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 	fmt.Fprintf(os.Stdout, `WaveLink is up.
   gateway:  http://%[1]s
   NATS:     %[2]s (JetStream, %[3]s)
+  scaler:   mode %[4]s, regular instances from the %[5]s cluster manager
+  Wavelet:  %[6]s
   functions: echo, trace
 
 Try:
   curl -s -X POST http://%[1]s/functions/echo -d 'hello, wavelink'
   curl -s -X POST http://%[1]s/functions/trace -H 'requested_cpu: 50' -H 'requested_memory: 16'
   curl -si -X POST http://%[1]s/functions/echo -H 'Prefer: respond-async' -d 'later'
+  wavelink --nats %[2]s nodes
 
 Ctrl-C stops it.
-`, o.http, natsURL, natsNote)
+`, o.http, natsURL, natsNote, mode, o.manager.kind, waveletNote)
 	err = <-gwDone
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
