@@ -126,6 +126,14 @@ func (e *env) start(t testing.TB, cfg Config) *Wavelet {
 			t.Error("the Wavelet did not stop")
 		}
 		assertNoContainers(t, w.cfg.StateDir)
+		if w.containers {
+			parent := cgroupParent(w.cfg)
+			for _, h := range []string{"memory", "pids", "cpu", "unified"} {
+				if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", h, parent)); err == nil {
+					t.Errorf("cgroup %s left in %s", parent, h)
+				}
+			}
+		}
 	})
 	return w
 }

@@ -13,6 +13,11 @@ import (
 func (w *Wavelet) reap(in *inst) {
 	<-in.sb.Done()
 	destroyErr := in.sb.Destroy()
+	for try := 0; destroyErr != nil && try < 3; try++ {
+		// A cgroup can stay busy for a moment after its last process.
+		time.Sleep(100 * time.Millisecond)
+		destroyErr = in.sb.Destroy()
+	}
 	w.mu.Lock()
 	if in.backstop != nil {
 		in.backstop.Stop()

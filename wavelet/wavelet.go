@@ -256,6 +256,11 @@ func (w *Wavelet) shutdown() {
 		}
 	}
 	w.work.Wait()
+	// A sandbox whose removal failed (a cgroup still busy for a moment) is
+	// removed now, with its cgroup.
+	if n, err := w.rt.Clean(); err != nil || n > 0 {
+		w.log.Info().Err(err).Int("removed", n).Msg("removed what was left of stopped instances")
+	}
 	if err := w.rt.Close(); err != nil {
 		w.log.Warn().Err(err).Msg("removing the Wavelet's cgroup")
 	}
