@@ -176,20 +176,20 @@ func (r *Registry) Remove(ctx context.Context, name string, o RemoveOptions) err
 }
 
 // queued counts the function's invocations that are stored and not yet
-// finished: waiting plus handed out.
+// finished (waiting or handed out): what WL_INVOKE, a work queue, still
+// holds on its subject. The stream is asked rather than the consumer,
+// whose pending count can lag a moment behind a message just stored.
 func (r *Registry) queued(ctx context.Context, name string) (uint64, error) {
-	c, err := streams.FunctionConsumer(ctx, r.js, name)
-	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return 0, nil
-	}
+	st, err := r.js.Stream(ctx, streams.StreamInvoke)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("registry: %s: %w", streams.StreamInvoke, err)
 	}
-	info, err := c.Info(ctx)
+	subject := streams.InvokeSubject(name)
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
 		return 0, fmt.Errorf("registry: queue of %s: %w", name, err)
 	}
-	return info.NumPending + uint64(info.NumAckPending), nil
+	return info.State.Subjects[subject], nil
 }
 
 // deadLetterQueued moves every stored invocation of the function to WL_DLQ.
