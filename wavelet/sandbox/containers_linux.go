@@ -346,6 +346,14 @@ func (r *Containers) Close() error {
 	if err := m.Destroy(); err != nil {
 		return fmt.Errorf("cgroup parent %s: %w", r.opts.CgroupParent, err)
 	}
+	// The folders above it too, when no other runtime uses them.
+	for dir := filepath.Dir(strings.Trim(r.opts.CgroupParent, "/")); dir != "." && dir != "/"; dir = filepath.Dir(dir) {
+		paths, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", dir))
+		paths = append(paths, filepath.Join("/sys/fs/cgroup", dir))
+		for _, p := range paths {
+			_ = os.Remove(p) // fails, harmlessly, while another runtime's cgroups are in it
+		}
+	}
 	return nil
 }
 
