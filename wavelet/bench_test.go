@@ -2,13 +2,13 @@ package wavelet
 
 import (
 	"os"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/wavelink/wavelink/loadgen"
 	"github.com/wavelink/wavelink/schemas"
 )
 
@@ -25,25 +25,9 @@ func BenchmarkSpawn(b *testing.B) {
 		b.Skip("containers need root")
 	}
 	b.Run("floor-fork-exec", func(b *testing.B) {
-		var lat []time.Duration
-		for b.Loop() {
-			r, w, err := os.Pipe()
-			if err != nil {
-				b.Fatal(err)
-			}
-			cmd := exec.Command(wavelinkBinary, "ready-probe", "--ready-fd", "3")
-			cmd.ExtraFiles = []*os.File{w}
-			t0 := time.Now()
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			w.Close()
-			if _, err := r.Read(make([]byte, 1)); err != nil {
-				b.Fatal(err)
-			}
-			lat = append(lat, time.Since(t0))
-			r.Close()
-			_ = cmd.Wait()
+		lat, err := loadgen.MeasureStartFloor(b.N, wavelinkBinary, "ready-probe", "--ready-fd", "3")
+		if err != nil {
+			b.Fatal(err)
 		}
 		report(b, lat)
 	})

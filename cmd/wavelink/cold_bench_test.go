@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wavelink/wavelink/loadgen"
 	"github.com/wavelink/wavelink/services/registry"
 )
 
@@ -35,12 +35,15 @@ func BenchmarkColdEcho(b *testing.B) {
 	}
 	const functions = 20
 	for i := 0; i < b.N; i++ {
-		floor := measureStartFloor(b, functions)
+		floor, err := loadgen.MeasureStartFloor(functions, wavelinkBinary(b), "ready-probe", "--ready-fd", "3")
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.ReportMetric(ms(floor[len(floor)/2]), "floor-p50-ms")
 		for _, run := range []struct{ name, mode, generic string }{
 			{"wavelink", "wavelink", "2"}, {"wavelink-nogeneric", "wavelink", "-1"}, {"async", "async", "2"},
 		} {
-			lat := coldRun(b, functions, "--mode", run.mode, "--generic", run.generic)
+			lat := coldRun(b, functions, run.mode, "--generic", run.generic)
 			b.Logf("%s: cold echo p50 %.1f ms, p99 %.1f ms, max %.1f ms (floor p50 %.1f ms)", run.name,
 				ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]), ms(floor[len(floor)/2]))
 			b.ReportMetric(ms(lat[len(lat)/2]), run.name+"-p50-ms")
@@ -49,11 +52,11 @@ func BenchmarkColdEcho(b *testing.B) {
 	}
 }
 
-// coldRun starts a platform with args, deploys n echo functions and
-// invokes each once, 100 ms apart; it returns the latencies, sorted.
-func coldRun(b *testing.B, n int, args ...string) []time.Duration {
-	p := startPlatform(b, "", args...)
-	mode := args[1]
+// coldRun starts a platform in mode with more args, deploys n echo
+// functions and invokes each once, 100 ms apart; it returns the latencies,
+// sorted.
+func coldRun(b *testing.B, n int, mode string, args ...string) []time.Duration {
+	p := startPlatform(b, "", append([]string{"--mode", mode}, args...)...)
 	nc, err := nats.Connect(p.NATSURL())
 	if err != nil {
 		b.Fatal(err)
@@ -91,32 +94,6 @@ func coldRun(b *testing.B, n int, args ...string) []time.Duration {
 		if mode == "wavelink" && resp.Header.Get("ce-wltrack") != "emergency" {
 			b.Fatalf("%s served by a %q instance, want an emergency one", url, resp.Header.Get("ce-wltrack"))
 		}
-	}
-	slices.Sort(lat)
-	return lat
-}
-
-// measureStartFloor starts the binary n times until it reports on a pipe.
-func measureStartFloor(b *testing.B, n int) []time.Duration {
-	var lat []time.Duration
-	for range n {
-		r, w, err := os.Pipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		cmd := exec.Command(wavelinkBinary(b), "ready-probe", "--ready-fd", "3")
-		cmd.ExtraFiles = []*os.File{w}
-		t0 := time.Now()
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		w.Close()
-		if _, err := r.Read(make([]byte, 1)); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-		r.Close()
-		_ = cmd.Wait()
 	}
 	slices.Sort(lat)
 	return lat
