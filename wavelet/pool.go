@@ -125,67 +125,58 @@ func (w *Wavelet) keepPool(ctx context.Context) {
 		e.stop()
 	}
 	for _, spec := range fill {
-		w.work.Go(func() { w.fillOne(ctx, spec) })
+		w.work.Go(func() { w.fill(ctx, spec) })
 	}
 	for range generics {
-		w.work.Go(func() { w.fillGeneric(ctx) })
+		w.work.Go(func() { w.fill(ctx, w.genericSpec()) })
 	}
 }
 
-// fillGeneric makes one generic instance, whose slot and memory are
-// reserved already.
-func (w *Wavelet) fillGeneric(ctx context.Context) {
-	spec := w.genericSpec()
+// fill makes one parked instance of spec, whose slot and memory are
+// reserved already: a pooled instance of the function, or, for the
+// generic spec (no name), a generic one.
+func (w *Wavelet) fill(ctx context.Context, spec registry.Spec) {
+	generic := spec.Name == ""
+	// done counts the fill as over and, on success, adds the instance.
+	done := func(in *inst) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if generic {
+			w.genFill--
+		} else {
+			w.filling[spec.Name]--
+		}
+		switch {
+		case in == nil:
+		case w.stopping: // missed by shutdown's round: stop it, or its reaper waits forever
+			go in.stop()
+		case generic:
+			w.generics = append(w.generics, in)
+		default:
+			w.pool[spec.Name] = append(w.pool[spec.Name], in)
+		}
+	}
+	failed := func(err error) {
+		if !generic {
+			w.noteCrash(spec.Name, err.Error())
+		}
+		w.log.Warn().Err(err).Str("function", spec.Name).Bool("generic", generic).Msg("parked instance not made")
+	}
 	in, err := w.launch(ctx, spec, true, lifetimes{})
 	if err != nil {
-		w.mu.Lock()
-		w.genFill--
-		w.mu.Unlock()
+		done(nil)
 		w.release(spec.MemoryMB + w.cfg.OverheadMB)
-		w.log.Warn().Err(err).Msg("generic instance not made")
+		failed(err)
 		return
 	}
 	w.work.Go(func() { w.reap(in) })
-	err = in.await(ctx, lineParked, w.cfg.ReadyTimeout)
-	w.mu.Lock()
-	w.genFill--
-	if err == nil && !w.stopping {
-		w.generics = append(w.generics, in)
-	}
-	w.mu.Unlock()
-	if err != nil {
-		w.log.Warn().Err(err).Msg("generic instance not made")
-		in.stop()
-	}
-}
-
-// fillOne makes one pooled instance of spec, whose slot and memory are
-// reserved already.
-func (w *Wavelet) fillOne(ctx context.Context, spec registry.Spec) {
-	in, err := w.launch(ctx, spec, true, lifetimes{})
-	if err != nil {
-		w.mu.Lock()
-		w.filling[spec.Name]--
-		w.mu.Unlock()
-		w.release(spec.MemoryMB + w.cfg.OverheadMB)
-		w.noteCrash(spec.Name, err.Error())
-		w.log.Warn().Err(err).Str("function", spec.Name).Msg("pool entry not made")
-		return
-	}
-	w.work.Go(func() { w.reap(in) })
-	err = in.await(ctx, lineParked, w.cfg.ReadyTimeout)
-	w.mu.Lock()
-	w.filling[spec.Name]--
-	if err == nil && !w.stopping {
-		w.pool[spec.Name] = append(w.pool[spec.Name], in)
-	}
-	w.mu.Unlock()
-	if err != nil {
-		w.noteCrash(spec.Name, err.Error())
-		w.log.Warn().Err(err).Str("function", spec.Name).Msg("pool entry not made")
+	if err := in.await(ctx, lineParked, w.cfg.ReadyTimeout); err != nil {
+		done(nil)
+		failed(err)
 		in.stop()
 		return
 	}
+	done(in)
 	w.log.Debug().Str("function", spec.Name).Str("instance", in.id).
-		Dur("took", time.Since(in.created)).Msg("pool entry parked")
+		Dur("took", time.Since(in.created)).Msg("instance parked")
 }
