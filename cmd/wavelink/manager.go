@@ -22,14 +22,17 @@ const (
 
 // managerOptions say which cluster manager runs the regular instances.
 type managerOptions struct {
-	kind       string
-	dockerCPUs float64
+	kind         string
+	dockerCPUs   float64
+	dockerStarts int
 }
 
 func addManagerFlags(cmd *cobra.Command, o *managerOptions) {
 	cmd.Flags().StringVar(&o.kind, "cluster-manager", managerLocal,
 		"what runs regular instances: local (processes on this machine) or docker (containers of an image built here from this binary, through the local Docker daemon)")
 	cmd.Flags().Float64Var(&o.dockerCPUs, "docker-cpus", 1, "with --cluster-manager docker: CPU limit of each regular instance's container")
+	cmd.Flags().IntVar(&o.dockerStarts, "docker-parallel-starts", docker.DefaultParallelStarts,
+		"with --cluster-manager docker: containers created and started at once (the others wait their turn)")
 }
 
 // closingManager is a cluster manager that stops its instances on Close.
@@ -57,9 +60,10 @@ func newClusterManager(ctx context.Context, o managerOptions, exe, natsURL, owne
 		sum := sha256.Sum256([]byte(owner))
 		return docker.New(ctx, docker.Config{
 			Client: cli, ID: "wl-" + hex.EncodeToString(sum[:4]), Image: image, NATSURL: natsURL,
-			NanoCPUs:  int64(o.dockerCPUs * 1e9),
-			ExtraArgs: []string{"--log-format", "json", "--log-level", log.GetLevel().String()},
-			Logger:    log,
+			NanoCPUs:       int64(o.dockerCPUs * 1e9),
+			ParallelStarts: o.dockerStarts,
+			ExtraArgs:      []string{"--log-format", "json", "--log-level", log.GetLevel().String()},
+			Logger:         log,
 		})
 	}
 	return nil, fmt.Errorf("--cluster-manager: want %s or %s, got %q", managerLocal, managerDocker, o.kind)

@@ -23,6 +23,8 @@ const (
 	// stop grace.
 	DefaultGraceMargin = 5 * time.Second
 	DefaultEventBuffer = 256
+	// DefaultParallelStarts: see Config.ParallelStarts.
+	DefaultParallelStarts = 2
 )
 
 // DefaultBackoff is the replacement back-off used when Config.RestartBackoff
@@ -116,6 +118,13 @@ type Config struct {
 	// that failed for good (never ready in time, could not start, or
 	// crashed past the restart policy). Default DefaultBackoff.
 	RestartBackoff clustermgr.Backoff
+	// ParallelStarts bounds the containers being created and started at
+	// once; the others wait their turn, and one scaled away while it waits
+	// is dropped without ever being made. The daemon does much of a start's
+	// work one container at a time (about 0.4 s each on a two-core machine
+	// with fuse-overlayfs), so more at once only makes each slower and,
+	// past the engine timeout, failed. Default 2.
+	ParallelStarts int
 	// EventBuffer is the capacity of the Events channel; events that do not
 	// fit are dropped and counted. Default 256.
 	EventBuffer int
@@ -200,6 +209,9 @@ func (c Config) WithDefaults() Config {
 	if c.RestartBackoff == (clustermgr.Backoff{}) {
 		c.RestartBackoff = DefaultBackoff
 	}
+	if c.ParallelStarts == 0 {
+		c.ParallelStarts = DefaultParallelStarts
+	}
 	if c.EventBuffer == 0 {
 		c.EventBuffer = DefaultEventBuffer
 	}
@@ -252,6 +264,8 @@ func (c Config) Validate() error {
 		return bad("StartTimeout", "must be positive, got %s", c.StartTimeout)
 	case c.StopGrace == nil:
 		return bad("StopGrace", "not set")
+	case c.ParallelStarts < 1:
+		return bad("ParallelStarts", "must be at least 1, got %d", c.ParallelStarts)
 	case c.EventBuffer < 0:
 		return bad("EventBuffer", "must not be negative, got %d", c.EventBuffer)
 	case c.Clock == nil:

@@ -18,6 +18,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.ID != DefaultID || c.NanoCPUs != DefaultNanoCPUs || c.MaxRestarts != DefaultMaxRestarts ||
 		c.StartTimeout != DefaultStartTimeout || c.RestartBackoff != DefaultBackoff || c.EventBuffer != DefaultEventBuffer ||
+		c.ParallelStarts != DefaultParallelStarts ||
 		c.Readiness != ReadyOnOutput || c.Health != nil {
 		t.Fatalf("defaults: %+v", c)
 	}
@@ -43,6 +44,7 @@ func TestConfigValidate(t *testing.T) {
 		{"StartTimeout", func(c *Config) { c.StartTimeout = -time.Second }},
 		{"StopGrace", func(c *Config) { c.StopGrace = nil }},
 		{"EventBuffer", func(c *Config) { c.EventBuffer = -1 }},
+		{"ParallelStarts", func(c *Config) { c.ParallelStarts = -2 }},
 		{"Clock", func(c *Config) { c.Clock = nil }},
 		{"Readiness", func(c *Config) { c.Readiness = 7 }},
 		{"Health", func(c *Config) { c.Readiness = ReadyOnHealth }},

@@ -60,6 +60,9 @@ type Manager struct {
 	// helpers have returned and Events is closed.
 	loopDone, done chan struct{}
 	helpers        sync.WaitGroup
+	// startSlots holds a token for each container being created and
+	// started; its capacity is Config.ParallelStarts.
+	startSlots chan struct{}
 
 	events  chan clustermgr.Event
 	dropped atomic.Uint64
@@ -127,6 +130,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		loopDone:    make(chan struct{}),
 		done:        make(chan struct{}),
 		events:      make(chan clustermgr.Event, cfg.EventBuffer),
+		startSlots:  make(chan struct{}, cfg.ParallelStarts),
 		insts:       map[string]*instance{},
 		byContainer: map[string]*instance{},
 		backoff:     map[string]clustermgr.BackoffState{},

@@ -252,9 +252,11 @@ func (m *Manager) drain(now time.Time, in *instance) {
 	m.publish(in)
 	in.log.Info().Dur("grace", in.grace).Msg("instance draining")
 	m.emit(in.event(now, clustermgr.EventDraining, nil))
-	if !creating {
+	if creating {
+		in.abandonCreate() // or retired once it is created
+	} else {
 		m.retire(in, true)
-	} // else when it is created
+	}
 }
 
 // remove removes in's container at once for reason. A start timeout steps
@@ -268,9 +270,11 @@ func (m *Manager) remove(now time.Time, in *instance, reason error) {
 	in.state, in.deadline, in.reason = StateRemoving, time.Time{}, reason
 	in.stopFollowing()
 	m.publish(in)
-	if !creating {
+	if creating {
+		in.abandonCreate() // or retired once it is created
+	} else {
 		m.retire(in, false)
-	} // else when it is created
+	}
 }
 
 // removeAll removes every container not being removed yet at once.
