@@ -9,9 +9,6 @@ import (
 	"time"
 )
 
-// pageSize is the stride at which trace touches its memory.
-const pageSize = 4096
-
 // TraceReply is trace's answer. Status, Function, MachineName and
 // ExecutionTime are the fields the vHive loader reads.
 type TraceReply struct {
@@ -28,11 +25,20 @@ type TraceReply struct {
 // Trace spins the CPU (or sleeps) for the requested run time while holding
 // the requested memory, then answers a TraceReply in JSON. Bad parameters
 // are answered with 400 naming the header; a cancelled request with 503.
+//
+// The memory a call holds is resident: written page by page the first time.
+// A Trace keeps each buffer for its next calls, as a warm function keeps its
+// heap, so an instance faults its memory in once rather than on every call
+// (which, at a trace's rate, would cost a small machine more CPU than the
+// runs themselves). It keeps at most as many buffers as it ran calls at
+// once.
 type Trace struct {
 	// MachineName is reported in every reply.
 	MachineName string
 	// Now reads the clock that measures the run; nil means time.Now.
 	Now func() time.Time
+
+	mem heldMemory
 }
 
 // ServeHTTP implements the trace function.
@@ -47,10 +53,10 @@ func (t *Trace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := now()
-	mem := touch(p.MemoryMB)
+	mem := t.mem.take(p.MemoryMB)
 	err = work(r.Context(), p, start, now)
 	spent := now().Sub(start)
-	runtime.KeepAlive(mem) // the memory is held until the run is over
+	t.mem.give(mem) // the memory is held until the run is over
 	if err != nil {
 		http.Error(w, fmt.Sprintf("trace: cancelled after %s: %v", spent.Round(time.Millisecond), err), http.StatusServiceUnavailable)
 		return
@@ -71,19 +77,6 @@ func (t *Trace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
-}
-
-// touch allocates mb MiB and writes one byte in every page, so the memory
-// is really resident.
-func touch(mb int64) []byte {
-	if mb <= 0 {
-		return nil
-	}
-	buf := make([]byte, mb<<20)
-	for i := 0; i < len(buf); i += pageSize {
-		buf[i] = 1
-	}
-	return buf
 }
 
 // work spends the run time as the mode says, returning ctx's error if the
