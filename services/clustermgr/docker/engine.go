@@ -94,19 +94,10 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// create makes and starts the container of in, of spec's function, and
-// reports the outcome. It runs in its own goroutine, and first waits for a
-// start slot; an instance abandoned meanwhile is reported gone with no
-// container made.
+// create makes and starts the container of in and reports the outcome. It
+// runs in its own goroutine, holding one of the start slots (dispatch).
 func (m *Manager) create(in *instance, name string, cc *container.Config, hc *container.HostConfig) {
 	defer m.helpers.Done()
-	select {
-	case m.startSlots <- struct{}{}:
-	case <-in.abandon:
-		m.send(goneNote{inst: in})
-		return
-	}
-	defer func() { <-m.startSlots }()
 	ctx, cancel := context.WithTimeout(m.engine, engineTimeout)
 	defer cancel()
 	resp, err := m.cli.ContainerCreate(ctx, cc, hc, nil, nil, name)

@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/wavelink/wavelink/services/clustermgr"
+	"github.com/wavelink/wavelink/services/registry"
 )
 
 // instance is one entry of the reconciler's table: one container. Only the
@@ -54,21 +54,16 @@ type instance struct {
 	quiet bool
 	// retryAt is when a removal that failed is tried again; zero for none.
 	retryAt time.Time
-	// abandon is closed (by abandonCreate) when the instance is drained or
-	// removed while Creating: if its container is not being made yet, it
-	// never is.
-	abandon     chan struct{}
-	abandonOnce sync.Once
+	// queued: Creating, and waiting for a start slot; spec is what its
+	// container is made from.
+	queued bool
+	spec   registry.Spec
 }
 
 func newInstance(fn, id string, log zerolog.Logger) *instance {
-	return &instance{fn: fn, id: id, followRun: -1, abandon: make(chan struct{}),
+	return &instance{fn: fn, id: id, followRun: -1,
 		log: log.With().Str("function", fn).Str("instance", id).Logger()}
 }
-
-// abandonCreate tells the goroutine that makes in's container, if it is
-// still waiting for a start slot, not to make it.
-func (in *instance) abandonCreate() { in.abandonOnce.Do(func() { close(in.abandon) }) }
 
 // setContainer records the instance's container ID.
 func (in *instance) setContainer(id string) {

@@ -60,9 +60,6 @@ type Manager struct {
 	// helpers have returned and Events is closed.
 	loopDone, done chan struct{}
 	helpers        sync.WaitGroup
-	// startSlots holds a token for each container being created and
-	// started; its capacity is Config.ParallelStarts.
-	startSlots chan struct{}
 
 	events  chan clustermgr.Event
 	dropped atomic.Uint64
@@ -71,6 +68,11 @@ type Manager struct {
 	insts       map[string]*instance // by instance ID
 	byContainer map[string]*instance
 	backoff     map[string]clustermgr.BackoffState
+	// queue holds the instances waiting for a start slot, in the order
+	// they were asked for; creating counts the containers being created
+	// and started (at most Config.ParallelStarts).
+	queue    []*instance
+	creating int
 }
 
 // wish is a recorded Scale request.
@@ -130,7 +132,6 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		loopDone:    make(chan struct{}),
 		done:        make(chan struct{}),
 		events:      make(chan clustermgr.Event, cfg.EventBuffer),
-		startSlots:  make(chan struct{}, cfg.ParallelStarts),
 		insts:       map[string]*instance{},
 		byContainer: map[string]*instance{},
 		backoff:     map[string]clustermgr.BackoffState{},

@@ -26,6 +26,7 @@ type createdNote struct {
 }
 
 func (n createdNote) apply(m *Manager, now time.Time) {
+	m.creating-- // its start slot is free
 	in := n.inst
 	if m.insts[in.id] != in {
 		return

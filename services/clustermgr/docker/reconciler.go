@@ -128,6 +128,7 @@ func (m *Manager) reconcile(now time.Time, closing bool) time.Time {
 			m.retire(in, false)
 		}
 	}
+	m.dispatch()
 	if acted {
 		m.poke() // plan again with the new states
 	}
@@ -164,16 +165,54 @@ func (m *Manager) start(now time.Time, spec registry.Spec) bool {
 		return false
 	}
 	in := newInstance(fn, id, m.log)
-	in.state, in.started = StateCreating, now
+	in.state, in.started, in.queued, in.spec = StateCreating, now, true, spec
 	in.grace = time.Duration(graceSeconds(m.cfg.StopGrace(spec))) * time.Second
 	m.insts[id] = in
+	m.queue = append(m.queue, in)
 	m.publish(in)
 	in.log.Info().Msg("instance starting")
 	m.emit(in.event(now, clustermgr.EventStarting, nil))
-	cc, hc := containerSpec(m.cfg, m.image, spec, id)
-	m.helpers.Add(1)
-	go m.create(in, ContainerName(m.cfg.ID, id), cc, hc)
 	return true
+}
+
+// dispatch gives the free start slots to queued instances: first to those
+// of the functions with the fewest instances made or being made, so that
+// a function waiting for its first instance is not held up behind another
+// function's fortieth; in the order asked for among equals.
+func (m *Manager) dispatch() {
+	if m.creating >= m.cfg.ParallelStarts || len(m.queue) == 0 {
+		return
+	}
+	have := map[string]int{}
+	for _, in := range m.insts {
+		if in.state.active() && !in.queued {
+			have[in.fn]++
+		}
+	}
+	for m.creating < m.cfg.ParallelStarts && len(m.queue) > 0 {
+		pick := 0
+		for i, in := range m.queue {
+			if have[in.fn] < have[m.queue[pick].fn] {
+				pick = i
+			}
+		}
+		in := m.queue[pick]
+		m.queue = slices.Delete(m.queue, pick, pick+1)
+		in.queued = false
+		have[in.fn]++
+		m.creating++
+		cc, hc := containerSpec(m.cfg, m.image, in.spec, in.id)
+		m.helpers.Add(1)
+		go m.create(in, ContainerName(m.cfg.ID, in.id), cc, hc)
+	}
+}
+
+// unqueue drops in, drained or removed before it had a start slot: it ends
+// with no container ever made.
+func (m *Manager) unqueue(now time.Time, in *instance) {
+	m.queue = slices.DeleteFunc(m.queue, func(q *instance) bool { return q == in })
+	in.queued = false
+	goneNote{inst: in}.apply(m, now)
 }
 
 // started records that in's container runs a new run: the instance has
@@ -252,11 +291,12 @@ func (m *Manager) drain(now time.Time, in *instance) {
 	m.publish(in)
 	in.log.Info().Dur("grace", in.grace).Msg("instance draining")
 	m.emit(in.event(now, clustermgr.EventDraining, nil))
-	if creating {
-		in.abandonCreate() // or retired once it is created
-	} else {
+	switch {
+	case in.queued:
+		m.unqueue(now, in)
+	case !creating:
 		m.retire(in, true)
-	}
+	} // else once it is created
 }
 
 // remove removes in's container at once for reason. A start timeout steps
@@ -270,11 +310,12 @@ func (m *Manager) remove(now time.Time, in *instance, reason error) {
 	in.state, in.deadline, in.reason = StateRemoving, time.Time{}, reason
 	in.stopFollowing()
 	m.publish(in)
-	if creating {
-		in.abandonCreate() // or retired once it is created
-	} else {
+	switch {
+	case in.queued:
+		m.unqueue(now, in)
+	case !creating:
 		m.retire(in, false)
-	}
+	} // else once it is created
 }
 
 // removeAll removes every container not being removed yet at once.

@@ -69,3 +69,22 @@ func countCreates(t *testing.T, e *env, id string, since time.Time) int {
 		}
 	}
 }
+
+// TestStartSlotsGoToTheNeediest: with one start at a time, a function
+// asking for its first instance goes before another function's next ones.
+func TestStartSlotsGoToTheNeediest(t *testing.T) {
+	e := newEnv(t)
+	many, one := e.deploy("many"), e.deploy("one")
+	cfg := e.cfg
+	cfg.ParallelStarts = 1
+	h := e.start(cfg)
+
+	h.scale(many, 3)
+	h.waitEvents(3, 10*time.Second, kind("many", clustermgr.EventStarting))
+	h.scale(one, 1)
+	h.waitEvents(1, time.Minute, kind("one", clustermgr.EventReady))
+	if n := h.m.Ready("many"); n > 1 {
+		t.Fatalf("%d instances of many were ready before one's first: its start waited behind them", n)
+	}
+	h.waitEvents(3, time.Minute, kind("many", clustermgr.EventReady))
+}
