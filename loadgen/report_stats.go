@@ -214,6 +214,7 @@ func reportSettings(m *RunMeta) []ReportSetting {
 		add("time compression", fmt.Sprintf("%gx (a minute lasts %gs)", m.Compress, 60/m.Compress))
 	}
 	add("trace work", m.TraceMode)
+	add("trace memory", m.TraceMemory)
 	add("invocations", m.Invoke)
 	add("seed", strconv.FormatUint(m.Seed, 10))
 	if m.MaxRunMs > 0 {

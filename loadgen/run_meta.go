@@ -29,6 +29,9 @@ type RunMeta struct {
 	MinuteSeconds float64 `json:"minute_s"`
 	// TraceMode is how trace spent its run time: "sleep" or "spin".
 	TraceMode string `json:"trace_mode"`
+	// TraceMemory says whether trace held each call's memory: "held", or
+	// "not held" (the functions still had their memory limits).
+	TraceMemory string `json:"trace_memory,omitempty"`
 	// Distribution is the inter-arrival distribution within a minute.
 	Distribution string `json:"iat_distribution"`
 	Seed         uint64 `json:"seed"`

@@ -259,8 +259,8 @@ func rowErrorKind(r InvocationRow) string {
 func (s RunSummary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	m := s.Meta
-	fmt.Fprintf(&b, "trace %s, minutes %s, compress %gx (a minute lasts %gs), %s, %s invocations, seed %d, mode %s\n",
-		m.Trace, m.Minutes, m.Compress, m.MinuteSeconds, m.TraceMode, m.Invoke, m.Seed, cmp.Or(m.Mode, "unknown"))
+	fmt.Fprintf(&b, "trace %s, minutes %s, compress %gx (a minute lasts %gs), %s, memory %s, %s invocations, seed %d, mode %s\n",
+		m.Trace, m.Minutes, m.Compress, m.MinuteSeconds, m.TraceMode, cmp.Or(m.TraceMemory, "held"), m.Invoke, m.Seed, cmp.Or(m.Mode, "unknown"))
 	fmt.Fprintf(&b, "functions %d, calls planned %d (dropped above max rate %d), sent %d (warm-up %d), not sent %d\n",
 		len(m.Functions), s.Planned, s.DroppedMaxRate, s.Sent, s.Warmup, s.NotSent)
 	fmt.Fprintf(&b, "measured %d: answered %d, errors %d", s.Measured, s.Answered, s.Errors)

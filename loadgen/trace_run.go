@@ -54,11 +54,14 @@ type TraceRunConfig struct {
 	Concurrency  int
 	MaxInstances int
 	// MemoryOverheadMB is added to each function's memory (the most one of
-	// its calls asks for) for the instance's own processes. Negative means
-	// 0.
+	// its calls asks for, times Concurrency: every call an instance runs
+	// holds its own) for the instance's own processes. Negative means 0.
 	MemoryOverheadMB int
 	// Spin makes trace spin the CPU; the default is to sleep.
 	Spin bool
+	// NoMemory asks trace to hold no memory (the functions keep their
+	// memory limits); the default is each call's sampled memory.
+	NoMemory bool
 	// Async sends with Prefer: respond-async and polls GET /results/<id>
 	// every Poll (zero: 50 ms) once the requested run time has passed.
 	Async bool
@@ -194,6 +197,10 @@ func fillMeta(cfg TraceRunConfig) RunMeta {
 	if cfg.Spin {
 		m.TraceMode = "spin"
 	}
+	m.TraceMemory = "held"
+	if cfg.NoMemory {
+		m.TraceMemory = "not held"
+	}
 	m.Distribution, m.Seed, m.MaxRunMs = string(o.Distribution), o.Seed, int(o.MaxRun/time.Millisecond)
 	m.MaxRate, m.MaxRateAction, m.WarmupTraceS = o.MaxRate, "drop", o.Warmup.Seconds()
 	m.Invoke = "sync"
@@ -212,7 +219,7 @@ func fillMeta(cfg TraceRunConfig) RunMeta {
 func deployPlan(ctx context.Context, cfg TraceRunConfig) error {
 	timeout := cfg.Plan.Options.MaxRun + 30*time.Second
 	for _, f := range cfg.Plan.Functions {
-		spec := TraceFunctionSpec{Name: f.Name, MemoryMB: f.MemoryMB + cfg.MemoryOverheadMB, Concurrency: cfg.Concurrency,
+		spec := TraceFunctionSpec{Name: f.Name, MemoryMB: f.MemoryMB*cfg.Concurrency + cfg.MemoryOverheadMB, Concurrency: cfg.Concurrency,
 			MaxInstances: cfg.MaxInstances, Timeout: timeout}
 		if err := cfg.Deployer.DeployTrace(ctx, spec); err != nil {
 			return fmt.Errorf("deploy %s (trace function %s): %w", f.Name, f.Hash, err)
@@ -228,7 +235,7 @@ func replay(ctx context.Context, cfg TraceRunConfig, client *http.Client) ([]tra
 	calls := cfg.Plan.Calls
 	recs := make([]traceRecord, len(calls))
 	start := time.Now()
-	s := &traceSender{client: client, gateway: cfg.Gateway, spin: cfg.Spin, timeout: cfg.Timeout, poll: cfg.Poll, start: start}
+	s := &traceSender{client: client, gateway: cfg.Gateway, spin: cfg.Spin, noMemory: cfg.NoMemory, timeout: cfg.Timeout, poll: cfg.Poll, start: start}
 	var (
 		wg                    sync.WaitGroup
 		sent, answered, erred atomic.Int64

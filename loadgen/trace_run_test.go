@@ -148,12 +148,12 @@ func TestRunTraceWritesTheRunFolder(t *testing.T) {
 	plan := tinyPlan(t, 600) // a minute lasts 100 ms
 	out := filepath.Join(t.TempDir(), "run")
 	sum, err := RunTrace(context.Background(), TraceRunConfig{Plan: plan, Gateway: url + "/", NATS: env.URL, Deployer: d,
-		MemoryOverheadMB: 16, MaxInstances: 7, Settle: time.Millisecond, Out: out, Meta: RunMeta{Mode: "wavelink"}})
+		MemoryOverheadMB: 16, Concurrency: 3, MaxInstances: 7, Settle: time.Millisecond, Out: out, Meta: RunMeta{Mode: "wavelink"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.specs) != 2 || d.specs[0] != (TraceFunctionSpec{Name: "t-aaaa0000aaaa", MemoryMB: 33 + 16, Concurrency: 1, MaxInstances: 7,
-		Timeout: 90 * time.Second}) || d.specs[1].Name != "t-bbbb1111bbbb" || d.specs[1].MemoryMB != 8+16 {
+	if len(d.specs) != 2 || d.specs[0] != (TraceFunctionSpec{Name: "t-aaaa0000aaaa", MemoryMB: 33*3 + 16, Concurrency: 3, MaxInstances: 7,
+		Timeout: 90 * time.Second}) || d.specs[1].Name != "t-bbbb1111bbbb" || d.specs[1].MemoryMB != 8*3+16 {
 		t.Errorf("deployed %+v", d.specs)
 	}
 	if len(g.calls) != 7 || sum.Sent != 7 || sum.Planned != 7 || sum.NotSent != 0 {

@@ -44,9 +44,11 @@ type traceSender struct {
 	client  *http.Client
 	gateway string
 	spin    bool
-	timeout time.Duration
-	poll    time.Duration
-	start   time.Time
+	// noMemory asks trace to hold no memory.
+	noMemory bool
+	timeout  time.Duration
+	poll     time.Duration
+	start    time.Time
 }
 
 func (s *traceSender) since() time.Duration { return time.Since(s.start) }
@@ -63,7 +65,11 @@ func (s *traceSender) request(ctx context.Context, fn string, c TraceCall, async
 	}
 	// Set directly: the loader's header names are not canonical.
 	req.Header[HeaderRequestedCPU] = []string{strconv.Itoa(c.RunMs)}
-	req.Header[HeaderRequestedMemory] = []string{strconv.Itoa(c.MemoryMB)}
+	mem := c.MemoryMB
+	if s.noMemory {
+		mem = 0
+	}
+	req.Header[HeaderRequestedMemory] = []string{strconv.Itoa(mem)}
 	req.Header[HeaderTraceMode] = []string{mode}
 	if async {
 		req.Header.Set("Prefer", "respond-async")

@@ -21,7 +21,7 @@ type replayOptions struct {
 	compress, maxRate     float64
 	seed                  uint64
 	maxRun, warmup        time.Duration
-	async, spin           bool
+	async, spin, noMemory bool
 	poll, timeout, settle time.Duration
 	concurrency, maxInst  int
 	memOverhead           int
@@ -43,8 +43,8 @@ func newLoadgenTraceCmd() *cobra.Command {
 		Long: `Replays a trace folder (invocations.csv, durations.csv, memory.csv; by default the 100-function
 sample built into the binary) against WaveLink. Each trace function with calls in --minutes becomes a
 WaveLink function running the built-in trace, named "t-" and the first 12 characters of its hash, with
-the memory of its memory.csv AverageAllocatedMb_pct100 (rounded up) plus --memory-overhead, deployed
-through the registry on NATS. Each minute's calls are spread with --iat (seeded); each call's run time
+the memory of its memory.csv AverageAllocatedMb_pct100 (rounded up) times --concurrency plus
+--memory-overhead, deployed through the registry on NATS. Each minute's calls are spread with --iat (seeded); each call's run time
 and memory are drawn by inverse CDF from the percentile columns (seeded). Calls are sent open-loop at
 their times (a slow answer never delays the next call), synchronously or with --async.
 
@@ -77,7 +77,8 @@ otherwise it drives the gateway at --url and the NATS server at --nats.`,
 	f.DurationVar(&o.poll, "poll", 50*time.Millisecond, "with --async: how often to ask for a result once the run time has passed")
 	f.DurationVar(&o.timeout, "timeout", 0, "longest wait for one invocation's answer (default the run-time cap plus 2m)")
 	f.BoolVar(&o.spin, "spin", false, "trace spins the CPU for its run time instead of sleeping")
-	f.IntVar(&o.concurrency, "concurrency", 1, "invocations one instance runs at once (its memory stays that of one call: concurrent calls may ask for more together)")
+	f.BoolVar(&o.noMemory, "no-memory", false, "trace holds no memory (the functions keep their memory limits): faulting memory in costs a small virtual machine more CPU than it has")
+	f.IntVar(&o.concurrency, "concurrency", 1, "invocations one instance runs at once (its memory is that many calls' plus --memory-overhead)")
 	f.IntVar(&o.maxInst, "max-instances", 0, "regular instances per function at most (0: the platform's default)")
 	f.IntVar(&o.memOverhead, "memory-overhead", 64, "MB added to each function's memory for the instance's own processes")
 	f.BoolVar(&o.noDeploy, "no-deploy", false, "do not deploy the functions: they are deployed already")
@@ -130,13 +131,16 @@ func runLoadgenTrace(cmd *cobra.Command, o traceOptions) error {
 	if o.spin {
 		mode = "spin"
 	}
+	if o.noMemory {
+		mode += " holding no memory"
+	}
 	fmt.Fprintf(errOut, "loadgen trace: %s minutes %s: %d functions, %d calls (%d dropped above --max-rate, %d warm-up) over %s; trace %ss; %s; run folder %s\n",
 		tr.Source, mr, len(plan.Functions), len(plan.Calls), plan.Dropped, plan.Warmups(), plan.Duration.Round(time.Millisecond),
 		mode, map[bool]string{false: "sync", true: "async"}[o.async], o.out)
 	sum, runErr := loadgen.RunTrace(ctx, loadgen.TraceRunConfig{
 		Plan: plan, Gateway: gateway, NATS: natsURL, Deployer: deployer,
 		Concurrency: o.concurrency, MaxInstances: o.maxInst, MemoryOverheadMB: o.memOverhead,
-		Spin: o.spin, Async: o.async, Poll: o.poll, Timeout: o.timeout, Settle: o.settle, Out: o.out,
+		Spin: o.spin, NoMemory: o.noMemory, Async: o.async, Poll: o.poll, Timeout: o.timeout, Settle: o.settle, Out: o.out,
 		Meta:     loadgen.RunMeta{Mode: o.mode, Platform: o.platform},
 		Progress: errOut,
 	})

@@ -119,8 +119,8 @@ type Config struct {
 	// crashed past the restart policy). Default DefaultBackoff.
 	RestartBackoff clustermgr.Backoff
 	// ParallelStarts bounds the containers being created and started at
-	// once; the others wait their turn (the functions with the fewest
-	// instances first), and one scaled away while it waits is dropped
+	// once; the others wait their turn (round robin over functions), and
+	// one scaled away while it waits is dropped
 	// without ever being made. The daemon does much of a start's
 	// work one container at a time (about 0.4 s each on a two-core machine
 	// with fuse-overlayfs), so more at once only makes each slower and,

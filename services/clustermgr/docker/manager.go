@@ -70,9 +70,12 @@ type Manager struct {
 	backoff     map[string]clustermgr.BackoffState
 	// queue holds the instances waiting for a start slot, in the order
 	// they were asked for; creating counts the containers being created
-	// and started (at most Config.ParallelStarts).
-	queue    []*instance
-	creating int
+	// and started (at most Config.ParallelStarts). starts counts the
+	// slots given; lastStart is the count at each function's last one.
+	queue     []*instance
+	creating  int
+	starts    uint64
+	lastStart map[string]uint64
 }
 
 // wish is a recorded Scale request.
@@ -135,6 +138,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		insts:       map[string]*instance{},
 		byContainer: map[string]*instance{},
 		backoff:     map[string]clustermgr.BackoffState{},
+		lastStart:   map[string]uint64{},
 	}
 	// Events are read from just before the list, so none between the two
 	// is missed; those seen twice change nothing.

@@ -144,6 +144,7 @@ func (m *Manager) forgetFunction(now time.Time, fn string) {
 		delete(m.wishes, fn)
 	}
 	m.mu.Unlock()
+	delete(m.lastStart, fn)
 	if bo, ok := m.backoff[fn]; ok && now.Sub(bo.NotBefore) >= m.cfg.RestartBackoff.Reset {
 		delete(m.backoff, fn)
 	}
@@ -175,31 +176,24 @@ func (m *Manager) start(now time.Time, spec registry.Spec) bool {
 	return true
 }
 
-// dispatch gives the free start slots to queued instances: first to those
-// of the functions with the fewest instances made or being made, so that
-// a function waiting for its first instance is not held up behind another
-// function's fortieth; in the order asked for among equals.
+// dispatch gives the free start slots to queued instances, round robin
+// over their functions: the next slot goes to the function whose last
+// start was longest ago, so a function waiting for its first instance is
+// not held up behind another's tens, nor a busy function behind every
+// other function's first; in the order asked for within a function.
 func (m *Manager) dispatch() {
-	if m.creating >= m.cfg.ParallelStarts || len(m.queue) == 0 {
-		return
-	}
-	have := map[string]int{}
-	for _, in := range m.insts {
-		if in.state.active() && !in.queued {
-			have[in.fn]++
-		}
-	}
 	for m.creating < m.cfg.ParallelStarts && len(m.queue) > 0 {
 		pick := 0
 		for i, in := range m.queue {
-			if have[in.fn] < have[m.queue[pick].fn] {
+			if m.lastStart[in.fn] < m.lastStart[m.queue[pick].fn] {
 				pick = i
 			}
 		}
 		in := m.queue[pick]
 		m.queue = slices.Delete(m.queue, pick, pick+1)
 		in.queued = false
-		have[in.fn]++
+		m.starts++
+		m.lastStart[in.fn] = m.starts
 		m.creating++
 		cc, hc := containerSpec(m.cfg, m.image, in.spec, in.id)
 		m.helpers.Add(1)

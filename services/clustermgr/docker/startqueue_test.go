@@ -70,9 +70,9 @@ func countCreates(t *testing.T, e *env, id string, since time.Time) int {
 	}
 }
 
-// TestStartSlotsGoToTheNeediest: with one start at a time, a function
-// asking for its first instance goes before another function's next ones.
-func TestStartSlotsGoToTheNeediest(t *testing.T) {
+// TestStartSlotsRoundRobin: with one start at a time, a function asking
+// for its first instance goes before another function's next ones.
+func TestStartSlotsRoundRobin(t *testing.T) {
 	e := newEnv(t)
 	many, one := e.deploy("many"), e.deploy("one")
 	cfg := e.cfg
