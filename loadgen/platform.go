@@ -90,6 +90,12 @@ func (p *Platform) Kill() {
 	p.cmd = nil
 }
 
+// StopGrace is how long a platform is given to stop: longer than the
+// minute `wavelink up` gives its cluster manager to drain and remove its
+// instances, so a platform is not killed while it removes its containers
+// (which would leave them behind).
+const StopGrace = 2 * time.Minute
+
 // Stop sends SIGTERM and waits up to grace for the platform to exit, then
 // kills it.
 func (p *Platform) Stop(grace time.Duration) {

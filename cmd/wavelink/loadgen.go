@@ -123,7 +123,7 @@ per accepted invocation. Prints accepted, answered, duplicated and lost.`,
 			if err := p.Start(ctx); err != nil {
 				return err
 			}
-			defer p.Stop(30 * time.Second)
+			defer p.Stop(loadgen.StopGrace)
 			cfg.Platform = &p
 			cfg.Log = cmd.ErrOrStderr()
 			cfg.Header = http.Header{"Requested_cpu": {strconv.Itoa(runMs)}, "X-Trace-Mode": {"sleep"}}

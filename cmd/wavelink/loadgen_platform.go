@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -111,7 +110,7 @@ func startLoadPlatform(ctx context.Context, run string, o platformOptions, log i
 	}
 	fmt.Fprintf(log, "loadgen %s: platform up (mode %s) at %s, NATS %s, data in %s\n", run, o.mode, p.GatewayURL(), p.NATSURL(), p.DataDir)
 	return p, func() {
-		p.Stop(30 * time.Second)
+		p.Stop(loadgen.StopGrace)
 		_ = logf.Close()
 		cleanup()
 	}, nil
