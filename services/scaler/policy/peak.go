@@ -15,7 +15,12 @@ import (
 //
 // The desired count is ceil(peak concurrency / (TargetUtilization ×
 // Limits.Concurrency)), where the peak is the largest concurrency observed
-// (or recorded by Grow) over the stable window. There is no panic mode and
+// (or recorded by Grow) over the stable window. A step that saw an
+// invocation arrive or finish since the last one observes at least 1: a
+// call was in flight in between, however short (invocations of a few
+// milliseconds are almost never caught by a sample, and a function whose
+// work the expedited track took at zero would otherwise never get a
+// regular instance). There is no panic mode and
 // no rate limit: a burst is the expedited track's job, and the peak falls
 // only as high samples leave the window. Only PanicWindow, PanicThreshold
 // and the rate limits of Params go unused. A function goes to zero once the
@@ -48,7 +53,11 @@ func DecidePeak(p Params, st State, now time.Time, obs Observation) (Decision, S
 	if conc > 0 || obs.Arrivals > 0 || obs.Completions > 0 {
 		st.lastWork = now
 	}
-	st.win.record(now, conc)
+	sample := conc
+	if sample < 1 && (obs.Arrivals > 0 || obs.Completions > 0) {
+		sample = 1
+	}
+	st.win.record(now, sample)
 	peak, _ := st.win.peak(now, p.StableWindow)
 	want := ceilCount(peak / perInstance)
 	capF := float64(lim.MaxInstances)

@@ -26,6 +26,9 @@ func TestDecidePeak(t *testing.T) {
 			{0, Observation{Waiting: 70}}, {61 * time.Second, Observation{InFlight: 7, Ready: 10}},
 		}, 1},
 		{"restart holds the ready instances", []step{{0, Observation{Ready: 4}}, {50 * time.Second, Observation{Ready: 4}}}, 4},
+		{"short calls that arrived count as one in flight", []step{{0, Observation{Arrivals: 3}}}, 1},
+		{"so do short calls that finished", []step{{0, Observation{}}, {tick, Observation{Completions: 2}}}, 1},
+		{"no work, no instance", []step{{0, Observation{}}, {tick, Observation{}}}, 0},
 		{"expedited keeps none", []step{{0, Observation{Waiting: 70, Expedited: true}}}, 0},
 		{"expedited skips the grace", []step{{0, Observation{Waiting: 7}}, {tick, Observation{Ready: 1, Expedited: true}}}, 0},
 		{"draining keeps its count while work is queued", []step{
