@@ -215,6 +215,7 @@ func reportSettings(m *RunMeta) []ReportSetting {
 	}
 	add("trace work", m.TraceMode)
 	add("trace memory", m.TraceMemory)
+	add("cluster manager", m.ClusterManager)
 	add("invocations", m.Invoke)
 	add("seed", strconv.FormatUint(m.Seed, 10))
 	if m.MaxRunMs > 0 {

@@ -29,6 +29,8 @@ type RunMeta struct {
 	MinuteSeconds float64 `json:"minute_s"`
 	// TraceMode is how trace spent its run time: "sleep" or "spin".
 	TraceMode string `json:"trace_mode"`
+	// ClusterManager names what ran the regular instances, when known.
+	ClusterManager string `json:"cluster_manager,omitempty"`
 	// TraceMemory says whether trace held each call's memory: "held", or
 	// "not held" (the functions still had their memory limits).
 	TraceMemory string `json:"trace_memory,omitempty"`

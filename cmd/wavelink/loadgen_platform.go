@@ -37,6 +37,25 @@ func (o *platformOptions) addFlags(cmd *cobra.Command, mode, modeUsage string) {
 	f.StringArrayVar(&o.upArgs, "up-arg", nil, "with --platform: an extra argument for wavelink up (repeatable), e.g. --up-arg=--tick=1s")
 }
 
+// clusterManager is the cluster manager the platform started with
+// --platform runs (its --up-arg, or up's default); empty for a platform
+// the run did not start.
+func (o *platformOptions) clusterManager() string {
+	if !o.platform {
+		return ""
+	}
+	kind := managerLocal
+	for i, a := range o.upArgs {
+		switch {
+		case strings.HasPrefix(a, "--cluster-manager="):
+			kind = strings.TrimPrefix(a, "--cluster-manager=")
+		case a == "--cluster-manager" && i+1 < len(o.upArgs):
+			kind = o.upArgs[i+1]
+		}
+	}
+	return kind
+}
+
 // checkURL returns an error when both --platform and --url are given.
 func (o platformOptions) checkURL(cmd *cobra.Command) error {
 	if o.platform && cmd.Flags().Changed("url") {

@@ -67,6 +67,7 @@ type compareOptions struct {
 	binary   string
 	keepData bool
 	upArgs   []string
+	manager  string
 }
 
 func newLoadgenCompareCmd() *cobra.Command {
@@ -80,13 +81,15 @@ mode), writes the run folder --out/M and stops the platform. Then writes the rep
 --out (see ` + "`wavelink loadgen report`" + `) and prints its table.
 
 The default replays minutes 0-2 of the bundled 100-function sample compressed 3x (a minute lasts 20 s;
-the first trace minute is the warm-up), run times capped at 10 s and slept, not spun, and counts an
-invocation unanswered after 30 s as an error: a minute of load per mode, about 7 minutes for all four
-on a 2-core machine. A mode that fails does not stop
-the others; Ctrl-C stops the current mode (its folder keeps what it measured), skips the rest and
+the first trace minute is the warm-up) with the Docker cluster manager, ten calls at once per instance,
+run times capped at 10 s and slept, not spun, no memory held (faulting memory in costs a small virtual
+machine seconds of CPU per GB; the functions keep their memory limits, and cost counts them), and
+counts an invocation unanswered after 30 s as an error: a minute of load per mode, under 10 minutes
+for all four on a 2-core machine. A mode that fails does not stop the others; Ctrl-C stops the current mode (its folder keeps what it measured), skips the rest and
 still writes the report.`,
 		Example: `  wavelink loadgen compare
-  wavelink loadgen compare --minutes 0-29 --compress 2 --warmup 2m --out runs/compare-30min
+  wavelink loadgen compare --minutes 0-29 --warmup 2m --out runs/compare-30min
+  wavelink loadgen compare --cluster-manager local --concurrency 1 --hold-memory
   wavelink loadgen compare --modes wavelink,async --up-arg=--tick=1s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runLoadgenCompare(cmd, o) },
@@ -106,13 +109,14 @@ still writes the report.`,
 	f.DurationVar(&o.poll, "poll", 50*time.Millisecond, "with --async: how often to ask for a result once the run time has passed")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "longest wait for one invocation's answer; past it the invocation is an error")
 	f.BoolVar(&o.spin, "spin", false, "trace spins the CPU for its run time instead of sleeping")
-	f.BoolVar(&o.noMemory, "no-memory", false, "trace holds no memory (the functions keep their memory limits): faulting memory in costs a small virtual machine more CPU than it has")
-	f.IntVar(&o.concurrency, "concurrency", 1, "invocations one instance runs at once")
+	f.BoolVar(&o.holdMem, "hold-memory", false, "trace holds each call's memory (by default none; the functions keep their memory limits)")
+	f.IntVar(&o.concurrency, "concurrency", 10, "invocations one instance runs at once")
 	f.IntVar(&o.maxInst, "max-instances", 0, "regular instances per function at most (0: the platform's default)")
 	f.IntVar(&o.memOverhead, "memory-overhead", 64, "MB added to each function's memory for the instance's own processes")
 	f.DurationVar(&o.settle, "settle", time.Second, "wait after deploying for the platform to see the functions")
 	f.StringVar(&o.binary, "binary", "", "the wavelink binary to run as the platform (default this one)")
 	f.BoolVar(&o.keepData, "keep-data", false, "keep each platform's temporary data folder (platform and instance logs)")
+	f.StringVar(&o.manager, "cluster-manager", managerDocker, "what runs regular instances in every mode: docker or local (passed to wavelink up)")
 	f.StringArrayVar(&o.upArgs, "up-arg", nil, "an extra argument for every wavelink up (repeatable)")
 	return cmd
 }
@@ -121,6 +125,9 @@ func runLoadgenCompare(cmd *cobra.Command, o compareOptions) error {
 	errOut := &lockedWriter{w: cmd.ErrOrStderr()}
 	// The plan is made once, before any platform starts: a bad trace or
 	// option fails here, and every mode gets the same calls.
+	if o.manager != managerDocker && o.manager != managerLocal {
+		return fmt.Errorf("--cluster-manager: want %s or %s, got %q", managerDocker, managerLocal, o.manager)
+	}
 	tr, mr, plan, err := o.plan()
 	if err != nil {
 		return err
@@ -132,12 +139,12 @@ func runLoadgenCompare(cmd *cobra.Command, o compareOptions) error {
 	if o.spin {
 		work = "spin"
 	}
-	if o.noMemory {
+	if !o.holdMem {
 		work += " holding no memory"
 	}
-	fmt.Fprintf(errOut, "loadgen compare: modes %s; %s minutes %s: %d functions, %d calls (%d warm-up) over %s each; trace %ss; output %s\n",
+	fmt.Fprintf(errOut, "loadgen compare: modes %s; %s minutes %s: %d functions, %d calls (%d warm-up) over %s each; trace %ss; cluster manager %s; output %s\n",
 		strings.Join(o.modes, ", "), tr.Source, mr, len(plan.Functions), len(plan.Calls), plan.Warmups(),
-		plan.Duration.Round(time.Millisecond), work, o.out)
+		plan.Duration.Round(time.Millisecond), work, o.manager, o.out)
 	rep, err := loadgen.Compare(cmd.Context(), loadgen.CompareConfig{
 		Modes: o.modes, Out: o.out, Progress: errOut,
 		Runner: compareRunner{o: o, plan: plan, log: errOut},
@@ -161,7 +168,7 @@ type compareRunner struct {
 
 func (r compareRunner) RunMode(ctx context.Context, mode, dir string) error {
 	log := &prefixWriter{w: r.log, prefix: "  [" + mode + "] "}
-	p, stop, err := startLoadPlatform(ctx, "trace", platformOptions{mode: mode, binary: r.o.binary, keepData: r.o.keepData, upArgs: r.o.upArgs}, log)
+	p, stop, err := startLoadPlatform(ctx, "trace", platformOptions{mode: mode, binary: r.o.binary, keepData: r.o.keepData, upArgs: append([]string{"--cluster-manager=" + r.o.manager}, r.o.upArgs...)}, log)
 	if err != nil {
 		return err
 	}
@@ -176,8 +183,8 @@ func (r compareRunner) RunMode(ctx context.Context, mode, dir string) error {
 	_, err = loadgen.RunTrace(ctx, loadgen.TraceRunConfig{
 		Plan: r.plan, Gateway: p.GatewayURL(), NATS: p.NATSURL(), Deployer: registryDeployer{reg: reg},
 		Concurrency: r.o.concurrency, MaxInstances: r.o.maxInst, MemoryOverheadMB: r.o.memOverhead,
-		Spin: r.o.spin, NoMemory: r.o.noMemory, Async: r.o.async, Poll: r.o.poll, Timeout: r.o.timeout, Settle: r.o.settle, Out: dir,
-		Meta:     loadgen.RunMeta{Mode: mode, Platform: true},
+		Spin: r.o.spin, NoMemory: !r.o.holdMem, Async: r.o.async, Poll: r.o.poll, Timeout: r.o.timeout, Settle: r.o.settle, Out: dir,
+		Meta:     loadgen.RunMeta{Mode: mode, Platform: true, ClusterManager: r.o.manager},
 		Progress: log,
 	})
 	return err

@@ -21,7 +21,7 @@ type replayOptions struct {
 	compress, maxRate     float64
 	seed                  uint64
 	maxRun, warmup        time.Duration
-	async, spin, noMemory bool
+	async, spin, holdMem  bool
 	poll, timeout, settle time.Duration
 	concurrency, maxInst  int
 	memOverhead           int
@@ -49,6 +49,8 @@ and memory are drawn by inverse CDF from the percentile columns (seeded). Calls 
 their times (a slow answer never delays the next call), synchronously or with --async.
 
 trace sleeps for its run time unless --spin: the trace asks for far more CPU than a small machine has.
+With --hold-memory=false it holds no memory: faulting memory in costs a small virtual machine seconds
+of CPU per GB (the functions keep their memory limits, and cost counts them).
 --compress divides trace time (10: a minute lasts 6 s); run times are not compressed. --max-rate drops
 the calls above that many per second (a token bucket holding one second's worth). Calls of the first
 --warmup of trace time are sent but marked as the warm-up phase and left out of the summary.
@@ -77,7 +79,7 @@ otherwise it drives the gateway at --url and the NATS server at --nats.`,
 	f.DurationVar(&o.poll, "poll", 50*time.Millisecond, "with --async: how often to ask for a result once the run time has passed")
 	f.DurationVar(&o.timeout, "timeout", 0, "longest wait for one invocation's answer (default the run-time cap plus 2m)")
 	f.BoolVar(&o.spin, "spin", false, "trace spins the CPU for its run time instead of sleeping")
-	f.BoolVar(&o.noMemory, "no-memory", false, "trace holds no memory (the functions keep their memory limits): faulting memory in costs a small virtual machine more CPU than it has")
+	f.BoolVar(&o.holdMem, "hold-memory", true, "trace holds each call's memory (false: none; the functions keep their memory limits)")
 	f.IntVar(&o.concurrency, "concurrency", 1, "invocations one instance runs at once (its memory is that many calls' plus --memory-overhead)")
 	f.IntVar(&o.maxInst, "max-instances", 0, "regular instances per function at most (0: the platform's default)")
 	f.IntVar(&o.memOverhead, "memory-overhead", 64, "MB added to each function's memory for the instance's own processes")
@@ -131,7 +133,7 @@ func runLoadgenTrace(cmd *cobra.Command, o traceOptions) error {
 	if o.spin {
 		mode = "spin"
 	}
-	if o.noMemory {
+	if !o.holdMem {
 		mode += " holding no memory"
 	}
 	fmt.Fprintf(errOut, "loadgen trace: %s minutes %s: %d functions, %d calls (%d dropped above --max-rate, %d warm-up) over %s; trace %ss; %s; run folder %s\n",
@@ -140,8 +142,8 @@ func runLoadgenTrace(cmd *cobra.Command, o traceOptions) error {
 	sum, runErr := loadgen.RunTrace(ctx, loadgen.TraceRunConfig{
 		Plan: plan, Gateway: gateway, NATS: natsURL, Deployer: deployer,
 		Concurrency: o.concurrency, MaxInstances: o.maxInst, MemoryOverheadMB: o.memOverhead,
-		Spin: o.spin, NoMemory: o.noMemory, Async: o.async, Poll: o.poll, Timeout: o.timeout, Settle: o.settle, Out: o.out,
-		Meta:     loadgen.RunMeta{Mode: o.mode, Platform: o.platform},
+		Spin: o.spin, NoMemory: !o.holdMem, Async: o.async, Poll: o.poll, Timeout: o.timeout, Settle: o.settle, Out: o.out,
+		Meta:     loadgen.RunMeta{Mode: o.mode, Platform: o.platform, ClusterManager: o.clusterManager()},
 		Progress: errOut,
 	})
 	if sum.Meta.Trace == "" { // nothing was sent: a bad configuration or a failed deploy
