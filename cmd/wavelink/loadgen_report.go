@@ -135,16 +135,9 @@ func runLoadgenCompare(cmd *cobra.Command, o compareOptions) error {
 	if o.out == "" {
 		o.out = "compare-" + time.Now().Format("20060102-150405")
 	}
-	work := "sleep"
-	if o.spin {
-		work = "spin"
-	}
-	if !o.holdMem {
-		work += " holding no memory"
-	}
-	fmt.Fprintf(errOut, "loadgen compare: modes %s; %s minutes %s: %d functions, %d calls (%d warm-up) over %s each; trace %ss; cluster manager %s; output %s\n",
+	fmt.Fprintf(errOut, "loadgen compare: modes %s; %s minutes %s: %d functions, %d calls (%d warm-up) over %s each; trace %s; cluster manager %s; output %s\n",
 		strings.Join(o.modes, ", "), tr.Source, mr, len(plan.Functions), len(plan.Calls), plan.Warmups(),
-		plan.Duration.Round(time.Millisecond), work, o.manager, o.out)
+		plan.Duration.Round(time.Millisecond), o.work(), o.manager, o.out)
 	rep, err := loadgen.Compare(cmd.Context(), loadgen.CompareConfig{
 		Modes: o.modes, Out: o.out, Progress: errOut,
 		Runner: compareRunner{o: o, plan: plan, log: errOut},

@@ -27,6 +27,18 @@ type replayOptions struct {
 	memOverhead           int
 }
 
+// work says how trace spends its calls, for a banner.
+func (o replayOptions) work() string {
+	w := "sleeps"
+	if o.spin {
+		w = "spins"
+	}
+	if !o.holdMem {
+		w += ", holding no memory"
+	}
+	return w
+}
+
 // traceOptions are the flags of `loadgen trace`.
 type traceOptions struct {
 	replayOptions
@@ -129,16 +141,9 @@ func runLoadgenTrace(cmd *cobra.Command, o traceOptions) error {
 		defer nc.Close()
 		deployer = registryDeployer{reg: reg}
 	}
-	mode := "sleep"
-	if o.spin {
-		mode = "spin"
-	}
-	if !o.holdMem {
-		mode += " holding no memory"
-	}
-	fmt.Fprintf(errOut, "loadgen trace: %s minutes %s: %d functions, %d calls (%d dropped above --max-rate, %d warm-up) over %s; trace %ss; %s; run folder %s\n",
+	fmt.Fprintf(errOut, "loadgen trace: %s minutes %s: %d functions, %d calls (%d dropped above --max-rate, %d warm-up) over %s; trace %s; %s; run folder %s\n",
 		tr.Source, mr, len(plan.Functions), len(plan.Calls), plan.Dropped, plan.Warmups(), plan.Duration.Round(time.Millisecond),
-		mode, map[bool]string{false: "sync", true: "async"}[o.async], o.out)
+		o.work(), map[bool]string{false: "sync", true: "async"}[o.async], o.out)
 	sum, runErr := loadgen.RunTrace(ctx, loadgen.TraceRunConfig{
 		Plan: plan, Gateway: gateway, NATS: natsURL, Deployer: deployer,
 		Concurrency: o.concurrency, MaxInstances: o.maxInst, MemoryOverheadMB: o.memOverhead,
