@@ -19,10 +19,11 @@ import (
 
 func newInstanceCmd(g *globals) *cobra.Command {
 	var (
-		cfg     instance.Config
-		readyFD int
-		parkFD  int
-		filter  bool
+		cfg       instance.Config
+		readyFD   int
+		readyFile string
+		parkFD    int
+		filter    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "instance",
@@ -49,15 +50,29 @@ func newInstanceCmd(g *globals) *cobra.Command {
 				cfg.ID = host + "-" + strconv.Itoa(os.Getpid())
 			}
 			cfg.Logger = log
+			var ready []func()
+			if readyFile != "" {
+				// A file left by an earlier run of the container says
+				// nothing about this one.
+				if err := os.Remove(readyFile); err != nil && !os.IsNotExist(err) {
+					return fmt.Errorf("--ready-file: %w", err)
+				}
+				ready = append(ready, func() {
+					if err := os.WriteFile(readyFile, []byte("ready\n"), 0o644); err != nil {
+						log.Error().Err(err).Msg("cannot write --ready-file")
+					}
+				})
+				defer func() { _ = os.Remove(readyFile) }()
+			}
 			if readyFD > 0 {
 				f := os.NewFile(uintptr(readyFD), "ready")
 				if f == nil {
 					return fmt.Errorf("--ready-fd %d is not an open file", readyFD)
 				}
-				cfg.Ready = func() {
+				ready = append(ready, func() {
 					_, _ = f.WriteString("ready\n")
 					_ = f.Close()
-				}
+				})
 				if parkFD > 0 {
 					p := os.NewFile(uintptr(parkFD), "park")
 					if p == nil {
@@ -72,6 +87,13 @@ func newInstanceCmd(g *globals) *cobra.Command {
 				}
 			} else if parkFD > 0 {
 				return fmt.Errorf("--park-fd needs --ready-fd: the parked instance says so there")
+			}
+			if len(ready) > 0 {
+				cfg.Ready = func() {
+					for _, r := range ready {
+						r()
+					}
+				}
 			}
 			ctx := cmd.Context()
 			nc, js, err := connect(g.natsURL, "wavelink-instance-"+cfg.ID, nats.MaxReconnects(-1))
@@ -93,6 +115,7 @@ func newInstanceCmd(g *globals) *cobra.Command {
 	f.BoolVar(&filter, "seccomp", false, "before connecting, install a seccomp filter (Linux only) that this process and the function's process inherit: it refuses mounts, namespaces, tracing, kernel modules, eBPF and other calls a function never needs")
 	f.IntVar(&parkFD, "park-fd", 0, "start the function, write \"parked\" to --ready-fd, then wait to read \"go IDLE LIFETIME [FUNCTION]\" on this descriptor before pulling (a pre-started emergency instance; without --function it parks as soon as it is connected and is told its function then)")
 	f.IntVar(&readyFD, "ready-fd", 0, "file descriptor to write \"ready\" to once pulling")
+	f.StringVar(&readyFile, "ready-file", "", "file to create once pulling and to remove on exit (for a container's health check: ready-probe --file)")
 	cmd.MarkFlagsOneRequired("function", "park-fd")
 	return cmd
 }

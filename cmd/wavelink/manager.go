@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -35,6 +36,11 @@ func addManagerFlags(cmd *cobra.Command, o *managerOptions) {
 		"with --cluster-manager docker: containers created and started at once (the others wait their turn)")
 }
 
+// dockerHealthInterval is how often the daemon runs a regular instance's
+// health check (a process started in its container: the binary's
+// ready-probe --file).
+const dockerHealthInterval = 30 * time.Second
+
 // closingManager is a cluster manager that stops its instances on Close.
 type closingManager interface {
 	clustermgr.Manager
@@ -62,6 +68,7 @@ func newClusterManager(ctx context.Context, o managerOptions, exe, natsURL, owne
 			Client: cli, ID: "wl-" + hex.EncodeToString(sum[:4]), Image: image, NATSURL: natsURL,
 			NanoCPUs:       int64(o.dockerCPUs * 1e9),
 			ParallelStarts: o.dockerStarts,
+			Health:         docker.ReadyFileHealth(dockerHealthInterval),
 			ExtraArgs:      []string{"--log-format", "json", "--log-level", log.GetLevel().String()},
 			Logger:         log,
 		})

@@ -9,15 +9,26 @@ import (
 
 // newProbeCmd is the floor of starting this binary: it writes "ready" to a
 // descriptor and exits, as an instance does once it pulls. Benchmarks
-// compare instance starts against it.
+// compare instance starts against it. With --file it is a container's
+// health check instead: it succeeds when the file an instance made with
+// --ready-file exists.
 func newProbeCmd() *cobra.Command {
-	var fd int
+	var (
+		fd   int
+		file string
+	)
 	cmd := &cobra.Command{
 		Use:    "ready-probe",
-		Short:  "Write \"ready\" to a descriptor and exit: the floor of starting this binary, for benchmarks",
+		Short:  "Write \"ready\" to a descriptor and exit (the floor of starting this binary), or with --file check that an instance is ready",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if file != "" {
+				if _, err := os.Stat(file); err != nil {
+					return fmt.Errorf("not ready: %w", err)
+				}
+				return nil
+			}
 			f := os.NewFile(uintptr(fd), "ready")
 			if f == nil {
 				return fmt.Errorf("--ready-fd %d is not an open file", fd)
@@ -27,5 +38,6 @@ func newProbeCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&fd, "ready-fd", 3, "descriptor to write to")
+	cmd.Flags().StringVar(&file, "file", "", "succeed when this file exists (an instance's --ready-file), fail otherwise; nothing is written")
 	return cmd
 }

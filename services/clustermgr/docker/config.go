@@ -162,10 +162,10 @@ type HealthCheck struct {
 // ReadyFile is where an instance signals readiness for ReadyFileHealth.
 const ReadyFile = "/tmp/wavelink-ready"
 
-// ReadyFileHealth is the health check for a binary whose instance takes
-// --ready-file PATH (create PATH once pulling, remove it when it stops
-// pulling) and which has the hidden check `ready-probe --file PATH` (exit 0
-// when PATH exists, 1 otherwise). The check runs every interval.
+// ReadyFileHealth is the health check of the WaveLink binary: its instance
+// runs with --ready-file PATH (it creates PATH once pulling and removes it on
+// exit) and the check is its hidden `ready-probe --file PATH` (exit 0 when
+// PATH exists, 1 otherwise). The check runs every interval.
 func ReadyFileHealth(interval time.Duration) *HealthCheck {
 	return &HealthCheck{
 		Args:         []string{"ready-probe", "--file", ReadyFile},

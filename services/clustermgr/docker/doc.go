@@ -9,10 +9,11 @@
 // containers dial (127.0.0.1 means the host). A container has the labels
 // dev.wavelink.function, dev.wavelink.instance and dev.wavelink.manager, a
 // memory limit from the function's spec, a CPU limit, a read-only root with a
-// private /tmp, docker-init as its first process, an optional health check,
-// and the on-failure restart policy: the daemon restarts an instance that
-// crashes, up to Config.MaxRestarts times in a row, and only then does the
-// manager replace the container, after its own back-off.
+// private /tmp, docker-init as its first process, a health check when
+// Config.Health is set (ReadyFileHealth is the binary's own, which wavelink
+// up uses), and the on-failure restart policy: the daemon restarts an
+// instance that crashes, up to Config.MaxRestarts times in a row, and only
+// then does the manager replace the container, after its own back-off.
 //
 // One reconciler goroutine owns the desired counts and the instance table,
 // as in the local backend. Scale records a wish and wakes it; a pure plan

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -181,13 +180,11 @@ func TestReadyOnHealth(t *testing.T) {
 	}
 }
 
-// TestReadyFileHealth runs the health check meant for production when the
-// binary has what it needs (--ready-file and ready-probe --file).
+// TestReadyFileHealth runs the health check wavelink up gives its
+// containers (instance --ready-file, ready-probe --file), with readiness
+// taken from it.
 func TestReadyFileHealth(t *testing.T) {
 	e := newEnv(t)
-	if !binaryHasReadyFile(t) {
-		t.Skip("the wavelink binary has no `instance --ready-file` / `ready-probe --file` yet: ReadyFileHealth cannot be run")
-	}
 	spec := e.deploy("readyfile")
 	cfg := e.cfg
 	cfg.Readiness = ReadyOnHealth
@@ -198,12 +195,4 @@ func TestReadyFileHealth(t *testing.T) {
 	if got := string(e.invoke("readyfile", "hi")); got != "hi" {
 		t.Fatalf("echo replied %q", got)
 	}
-}
-
-// binaryHasReadyFile asks the image's binary, in a container, whether its
-// instance takes --ready-file.
-func binaryHasReadyFile(t *testing.T) bool {
-	t.Helper()
-	out := runInImage(t, daemon.image, nil, "instance", "--help")
-	return strings.Contains(out, "--ready-file")
 }

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReadyProbeFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ready")
+	probe := func() error {
+		root := newRootCmd()
+		root.SetOut(&bytes.Buffer{})
+		root.SetErr(&bytes.Buffer{})
+		root.SetArgs([]string{"ready-probe", "--file", file})
+		return root.Execute()
+	}
+	if err := probe(); err == nil || !strings.Contains(err.Error(), "not ready") {
+		t.Fatalf("with no file: %v, want not ready", err)
+	}
+	if err := os.WriteFile(file, []byte("ready\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := probe(); err != nil {
+		t.Fatalf("with the file: %v", err)
+	}
+}
