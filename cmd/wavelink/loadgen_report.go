@@ -85,8 +85,8 @@ the first trace minute is the warm-up) with the Docker cluster manager, ten call
 run times capped at 10 s and slept, not spun, no memory held (faulting memory in costs a small virtual
 machine seconds of CPU per GB; the functions keep their memory limits, and cost counts them), and
 counts an invocation unanswered after 30 s as an error: a minute of load per mode, under 10 minutes
-for all four on a 2-core machine. A mode that fails does not stop the others; Ctrl-C stops the current mode (its folder keeps what it measured), skips the rest and
-still writes the report.`,
+for all four on a 2-core machine. A mode that fails does not stop the others; Ctrl-C stops the
+current mode (its folder keeps what it measured), skips the rest and still writes the report.`,
 		Example: `  wavelink loadgen compare
   wavelink loadgen compare --minutes 0-29 --warmup 2m --out runs/compare-30min
   wavelink loadgen compare --cluster-manager local --concurrency 1 --hold-memory
@@ -123,11 +123,11 @@ still writes the report.`,
 
 func runLoadgenCompare(cmd *cobra.Command, o compareOptions) error {
 	errOut := &lockedWriter{w: cmd.ErrOrStderr()}
-	// The plan is made once, before any platform starts: a bad trace or
-	// option fails here, and every mode gets the same calls.
 	if o.manager != managerDocker && o.manager != managerLocal {
 		return fmt.Errorf("--cluster-manager: want %s or %s, got %q", managerDocker, managerLocal, o.manager)
 	}
+	// The plan is made once, before any platform starts: a bad trace or
+	// option fails here, and every mode gets the same calls.
 	tr, mr, plan, err := o.plan()
 	if err != nil {
 		return err

@@ -56,9 +56,10 @@ func newLoadgenTraceCmd() *cobra.Command {
 sample built into the binary) against WaveLink. Each trace function with calls in --minutes becomes a
 WaveLink function running the built-in trace, named "t-" and the first 12 characters of its hash, with
 the memory of its memory.csv AverageAllocatedMb_pct100 (rounded up) times --concurrency plus
---memory-overhead, deployed through the registry on NATS. Each minute's calls are spread with --iat (seeded); each call's run time
-and memory are drawn by inverse CDF from the percentile columns (seeded). Calls are sent open-loop at
-their times (a slow answer never delays the next call), synchronously or with --async.
+--memory-overhead, deployed through the registry on NATS. Each minute's calls are spread with --iat
+(seeded); each call's run time and memory are drawn by inverse CDF from the percentile columns
+(seeded). Calls are sent open-loop at their times (a slow answer never delays the next call),
+synchronously or with --async.
 
 trace sleeps for its run time unless --spin: the trace asks for far more CPU than a small machine has.
 With --hold-memory=false it holds no memory: faulting memory in costs a small virtual machine seconds
