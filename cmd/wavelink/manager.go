@@ -41,6 +41,13 @@ func addManagerFlags(cmd *cobra.Command, o *managerOptions) {
 // ready-probe --file).
 const dockerHealthInterval = 30 * time.Second
 
+// dockerManagerID is the Docker manager ID of the platform whose data
+// folder is owner: the label value its containers carry.
+func dockerManagerID(owner string) string {
+	sum := sha256.Sum256([]byte(owner))
+	return "wl-" + hex.EncodeToString(sum[:4])
+}
+
 // closingManager is a cluster manager that stops its instances on Close.
 type closingManager interface {
 	clustermgr.Manager
@@ -63,9 +70,8 @@ func newClusterManager(ctx context.Context, o managerOptions, exe, natsURL, owne
 		if err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256([]byte(owner))
 		return docker.New(ctx, docker.Config{
-			Client: cli, ID: "wl-" + hex.EncodeToString(sum[:4]), Image: image, NATSURL: natsURL,
+			Client: cli, ID: dockerManagerID(owner), Image: image, NATSURL: natsURL,
 			NanoCPUs:       int64(o.dockerCPUs * 1e9),
 			ParallelStarts: o.dockerStarts,
 			Health:         docker.ReadyFileHealth(dockerHealthInterval),
