@@ -87,21 +87,31 @@ func (s *traceSender) send(ctx context.Context, fn string, c TraceCall, async bo
 	}
 	firstByte := time.Duration(0)
 	tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotFirstResponseByte: func() { firstByte = s.since() }})
-	req, err := s.request(tctx, fn, c, false)
+	resp, ok := s.submit(tctx, fn, c, false, r)
+	if !ok {
+		return
+	}
+	s.readAnswer(ctx, resp, &r.Record, &r.MemoryMiB)
+	r.Done = s.since()
+	r.FirstByte = firstByte
+}
+
+// submit sends the POST of one call and records when it was sent and when
+// its headers came back; false when no answer came (r says why).
+func (s *traceSender) submit(ctx context.Context, fn string, c TraceCall, async bool, r *traceRecord) (*http.Response, bool) {
+	req, err := s.request(ctx, fn, c, async)
 	if err != nil {
 		r.Err, r.NoAnswer = err.Error(), true
-		return
+		return nil, false
 	}
 	r.sent, r.SentAt, r.Sent = true, time.Now(), s.since()
 	resp, err := s.client.Do(req)
 	if err != nil {
 		r.Done, r.Err, r.NoAnswer = s.since(), describe(ctx, err), true
-		return
+		return nil, false
 	}
 	r.Headers = s.since() - r.Sent
-	s.readAnswer(ctx, resp, &r.Record, &r.MemoryMiB)
-	r.Done = s.since()
-	r.FirstByte = firstByte
+	return resp, true
 }
 
 // readAnswer reads an answer's status, WaveLink headers and body.
@@ -147,18 +157,10 @@ func answerReason(body []byte) string {
 // result from the Location the gateway answers with: first once the
 // requested run time has passed, then every poll until it is there.
 func (s *traceSender) sendAsync(ctx context.Context, fn string, c TraceCall, r *traceRecord) {
-	req, err := s.request(ctx, fn, c, true)
-	if err != nil {
-		r.Err, r.NoAnswer = err.Error(), true
+	resp, ok := s.submit(ctx, fn, c, true, r)
+	if !ok {
 		return
 	}
-	r.sent, r.SentAt, r.Sent = true, time.Now(), s.since()
-	resp, err := s.client.Do(req)
-	if err != nil {
-		r.Done, r.Err, r.NoAnswer = s.since(), describe(ctx, err), true
-		return
-	}
-	r.Headers = s.since() - r.Sent
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	_ = resp.Body.Close()
 	r.Submit = s.since() - r.Sent

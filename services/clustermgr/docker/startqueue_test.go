@@ -2,6 +2,8 @@ package docker
 
 import (
 	"context"
+	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -60,7 +62,7 @@ func countCreates(t *testing.T, e *env, id string, since time.Time) int {
 		case <-msgs:
 			n++
 		case err := <-errs:
-			if err != nil && ctx.Err() == nil && err.Error() != "EOF" {
+			if err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) {
 				t.Fatalf("daemon events: %v", err)
 			}
 			return n

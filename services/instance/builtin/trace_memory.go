@@ -5,44 +5,46 @@ import "sync"
 // pageSize is the stride at which trace touches its memory.
 const pageSize = 4096
 
-// mapResident returns size bytes of resident memory outside the Go heap,
-// written page by page, and the function that gives it back; it is
-// newResident, or a plain Go buffer where that fails.
-func mapResident(size int) ([]byte, func()) {
-	if b, free, err := newResident(size); err == nil {
-		return b, free
+// buffer is memory a trace call holds; unmap gives it back.
+type buffer struct {
+	b     []byte
+	unmap func()
+}
+
+// newBuffer returns size bytes outside the Go heap (newResident), or a Go
+// buffer where that fails, written page by page so that it is resident.
+func newBuffer(size int) buffer {
+	b, unmap, err := newResident(size)
+	if err != nil {
+		b, unmap = make([]byte, size), func() {}
 	}
-	b := make([]byte, size)
 	for i := 0; i < len(b); i += pageSize {
 		b[i] = 1
 	}
-	return b, func() {}
+	return buffer{b: b, unmap: unmap}
 }
 
 // heldMemory keeps the buffers trace's calls held, for the next calls.
 type heldMemory struct {
 	mu   sync.Mutex
-	free [][]byte
-	// unmap gives back each buffer's memory, by its first byte.
-	unmap map[*byte]func()
+	free []buffer
 }
 
-// take returns a resident buffer of at least mb MiB (nil for none): a kept
-// one if one is big enough, else a new one written page by page, which
-// replaces the largest kept one too small (so no more buffers are kept than
-// calls ran at once).
-func (h *heldMemory) take(mb int64) []byte {
+// take returns a resident buffer of at least mb MiB (none for mb <= 0): a
+// kept one if one is big enough, else a new one, which replaces the largest
+// kept one too small (so no more buffers are kept than calls ran at once).
+func (h *heldMemory) take(mb int64) buffer {
 	if mb <= 0 {
-		return nil
+		return buffer{}
 	}
 	size := int(mb << 20)
 	h.mu.Lock()
 	best, small := -1, -1
-	for i, b := range h.free {
-		switch {
-		case len(b) >= size && (best < 0 || len(b) < len(h.free[best])):
+	for i, f := range h.free {
+		switch n := len(f.b); {
+		case n >= size && (best < 0 || n < len(h.free[best].b)):
 			best = i
-		case len(b) < size && (small < 0 || len(b) > len(h.free[small])):
+		case n < size && (small < 0 || n > len(h.free[small].b)):
 			small = i
 		}
 	}
@@ -50,33 +52,24 @@ func (h *heldMemory) take(mb int64) []byte {
 	if pick < 0 {
 		pick = small // dropped: a new, bigger one takes its place
 	}
-	var buf []byte
+	var buf buffer
 	if pick >= 0 {
 		buf = h.free[pick]
 		h.free = append(h.free[:pick], h.free[pick+1:]...)
 	}
-	if len(buf) >= size {
-		h.mu.Unlock()
+	h.mu.Unlock()
+	if len(buf.b) >= size {
 		return buf
 	}
-	if buf != nil {
-		h.unmap[&buf[0]]()
-		delete(h.unmap, &buf[0])
+	if buf.unmap != nil {
+		buf.unmap()
 	}
-	h.mu.Unlock()
-	buf, free := mapResident(size)
-	h.mu.Lock()
-	if h.unmap == nil {
-		h.unmap = map[*byte]func(){}
-	}
-	h.unmap[&buf[0]] = free
-	h.mu.Unlock()
-	return buf
+	return newBuffer(size)
 }
 
 // give keeps buf for a later call.
-func (h *heldMemory) give(buf []byte) {
-	if buf == nil {
+func (h *heldMemory) give(buf buffer) {
+	if buf.b == nil {
 		return
 	}
 	h.mu.Lock()
