@@ -26,7 +26,7 @@ type delivery struct {
 }
 
 // handle runs one delivery from decoding to settling. It never acks before
-// the result is out.
+// the result is out; a successful delivery's ack is held (see AckHold).
 func (r *runtime) handle(msg jetstream.Msg) {
 	d := delivery{msg: msg, reply: headerFold(msg.Headers(), streams.HeaderReply), delivered: 1}
 	if meta, err := msg.Metadata(); err == nil {
@@ -101,9 +101,7 @@ func (r *runtime) handle(msg jetstream.Msg) {
 	}
 	if dec.settle == settleAck {
 		r.served.Add(1)
-		if err := msg.Ack(); err != nil {
-			log().Error().Err(err).Msg("ack")
-		}
+		r.acks.add(msg)
 	} else {
 		r.failed.Add(1)
 		l := log()
