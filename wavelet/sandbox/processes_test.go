@@ -16,6 +16,7 @@ func TestProcessSandbox(t *testing.T) {
 	rd, w := readyPipe(t)
 	spec := payloadSpec(t, "proc-1", "fail", w)
 	spec.RootFS = ""
+	spec.Env = append(spec.Env, payloadHostFSEnv+"=1") // it runs on the host's file system
 	s, err := r.Create(spec)
 	if err != nil {
 		t.Fatal(err)
