@@ -18,6 +18,7 @@ func newGatewayCmd(g *globals) *cobra.Command {
 		Short: "Run the HTTP and CloudEvents gateway against a NATS server",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			log, err := g.logger(os.Stderr)
 			if err != nil {
 				return err

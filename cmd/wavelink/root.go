@@ -57,10 +57,11 @@ func (g *globals) logger(w io.Writer) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// tuneGC makes the long-running processes (the platform and its instances)
-// collect garbage less often unless GOGC says otherwise: they allocate a
-// little per invocation and have memory to spare, and at the default a
-// tenth or more of their CPU goes to collection under load.
+// tuneGC makes the processes that carry invocations (wavelink up, the
+// gateway, instances) collect garbage less often unless GOGC says
+// otherwise: they allocate a little per invocation and have memory to
+// spare, and at the default a tenth or more of their CPU goes to
+// collection under load.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
