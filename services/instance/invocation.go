@@ -26,7 +26,7 @@ type delivery struct {
 }
 
 // handle runs one delivery from decoding to settling. It never acks before
-// the result is out; a successful delivery's ack is held (see AckHold).
+// the result is out.
 func (r *runtime) handle(msg jetstream.Msg) {
 	d := delivery{msg: msg, reply: headerFold(msg.Headers(), streams.HeaderReply), delivered: 1}
 	if meta, err := msg.Metadata(); err == nil {
@@ -101,7 +101,9 @@ func (r *runtime) handle(msg jetstream.Msg) {
 	}
 	if dec.settle == settleAck {
 		r.served.Add(1)
-		r.acks.add(msg)
+		if err := msg.Ack(); err != nil {
+			log().Error().Err(err).Msg("ack")
+		}
 	} else {
 		r.failed.Add(1)
 		l := log()

@@ -221,9 +221,6 @@ type runtime struct {
 	progress  time.Duration // InProgress interval
 	maxAnswer int           // largest answer body a result can carry
 
-	// acks holds the acks of settled invocations for a moment (AckHold).
-	acks *heldAcks
-
 	// work is the context invocations run under: it outlives Run's
 	// context, so invocations held at shutdown finish.
 	work  context.Context
@@ -257,7 +254,6 @@ func newRuntime(nc *nats.Conn, js jetstream.JetStream, spec registry.Spec, cfg C
 		timeout:   spec.Timeout.D(),
 		progress:  progressInterval(streams.AckWait(spec.Timeout.D())),
 		maxAnswer: answerLimit(nc.MaxPayload()),
-		acks:      newHeldAcks(AckHold, log),
 		work:      context.Background(),
 		slots:     make(chan struct{}, conc),
 	}
@@ -326,7 +322,6 @@ func (r *runtime) serve(ctx context.Context, cons jetstream.Consumer) error {
 		<-pulled
 	}
 	r.wg.Wait()
-	r.acks.send()
 	if err := r.nc.FlushTimeout(flushTimeout); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		r.log.Warn().Err(err).Msg("flush acks")
 	}
@@ -373,9 +368,6 @@ func (r *runtime) pull(ctx context.Context, cons jetstream.Consumer) error {
 		batch, err := cons.Fetch(n, group, priority, jetstream.FetchMaxWait(r.retire.pullWait(r.now())))
 		if err == nil {
 			for msg := range batch.Messages() {
-				// The invocation is stored, so the stream stays non-empty
-				// when the server takes the held acks (see AckHold).
-				r.acks.send()
 				got++
 				r.hold()
 				r.wg.Add(1)
