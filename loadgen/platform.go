@@ -24,6 +24,9 @@ type Platform struct {
 	Log     io.Writer
 
 	cmd *exec.Cmd
+	// reaped is closed once the process has been waited for: all its
+	// threads are gone and its sockets closed.
+	reaped chan struct{}
 }
 
 // GatewayURL is the base URL of the platform's gateway.
@@ -43,7 +46,13 @@ func (p *Platform) Start(ctx context.Context) error {
 	}
 	p.cmd = cmd
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	reaped := make(chan struct{})
+	p.reaped = reaped
+	go func() {
+		err := cmd.Wait()
+		close(reaped)
+		exited <- err
+	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.GatewayURL()+"/healthz", nil)
@@ -86,8 +95,21 @@ func (p *Platform) Kill() {
 	}
 	pid := p.cmd.Process.Pid
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
-	waitGone(pid, 10*time.Second)
+	p.waitReaped(10 * time.Second)
 	p.cmd = nil
+}
+
+// waitReaped waits up to d for the platform process to be reaped. Its
+// main thread turning zombie is not enough: until its last thread exits
+// it still holds its listening sockets, and a platform restarted on the
+// same addresses would fail to bind them.
+func (p *Platform) waitReaped(d time.Duration) bool {
+	select {
+	case <-p.reaped:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 // StopGrace is how long a platform is given to stop: longer than the
@@ -104,26 +126,11 @@ func (p *Platform) Stop(grace time.Duration) {
 	}
 	pid := p.cmd.Process.Pid
 	_ = syscall.Kill(pid, syscall.SIGTERM)
-	if !waitGone(pid, grace) {
+	if !p.waitReaped(grace) {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		waitGone(pid, 10*time.Second)
+		p.waitReaped(10 * time.Second)
 	}
 	p.cmd = nil
-}
-
-func waitGone(pid int, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if syscall.Kill(pid, 0) != nil {
-			return true
-		}
-		// A zombie still answers kill(0); look at its state.
-		if b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat")); err == nil && strings.Contains(string(b), ") Z ") {
-			return true
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return false
 }
 
 // Instances returns the pids of the regular instances the platform runs:

@@ -96,7 +96,7 @@ SIGKILLs every regular instance a third of the way through, SIGKILLs the platfor
 way through and starts it again on the same data folder, then checks for exactly one stored result
 per accepted invocation. Prints accepted, answered, duplicated and lost.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (runErr error) {
 			ctx := cmd.Context()
 			exe, err := os.Executable()
 			if err != nil {
@@ -110,10 +110,23 @@ per accepted invocation. Prints accepted, answered, duplicated and lost.`,
 				if err != nil {
 					return err
 				}
-				defer os.RemoveAll(d)
+				// Removed after a run that lost nothing; kept, with the
+				// platform's log, after one that failed.
+				defer func() {
+					if runErr == nil {
+						_ = os.RemoveAll(d)
+						return
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "chaos: platform data and log kept in %s\n", d)
+				}()
 				p.DataDir = d
 			}
-			p.DataDir, _ = filepath.Abs(p.DataDir)
+			if p.DataDir, err = filepath.Abs(p.DataDir); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(p.DataDir, 0o750); err != nil {
+				return fmt.Errorf("--data: %w", err)
+			}
 			logf, err := os.Create(filepath.Join(p.DataDir, "platform.log"))
 			if err != nil {
 				return err
