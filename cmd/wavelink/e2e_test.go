@@ -140,15 +140,21 @@ func TestErrorAnswers(t *testing.T) {
 	}
 
 	// The failing invocation was tried MaxDeliver times and dead-lettered
-	// with its last error.
+	// with its last error. The instance answers the caller before it
+	// stores the dead letter, so the letter may land a moment after the 502.
 	js := natsJS(t, p)
 	dlq, err := js.Stream(context.Background(), streams.StreamDLQ)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := dlq.GetLastMsgForSubject(context.Background(), streams.DLQSubject("trace"))
-	if err != nil {
-		t.Fatalf("no dead letter for trace: %v", err)
+	var m *jetstream.RawStreamMsg
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m, err = dlq.GetLastMsgForSubject(context.Background(), streams.DLQSubject("trace")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no dead letter for trace within 10s of the 502: %v", err)
+		}
 	}
 	if m.Header.Get(streams.HeaderMsgID) != "fails-1" || !strings.Contains(m.Header.Get(streams.HeaderLastError), "400") {
 		t.Fatalf("dead letter headers: %v", m.Header)
