@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -282,5 +284,91 @@ func TestContainerSetMemory(t *testing.T) {
 	}
 	if err := s.SetMemory(0); err == nil {
 		t.Error("SetMemory(0) accepted")
+	}
+}
+
+// A container's first process gets its parent-death signal when the thread
+// that forked it ends, and Go ends a thread when a goroutine locked to it
+// returns (as libcontainer's own goroutines do). A container created from
+// such a thread must live on.
+func TestContainerOutlivesTheThreadThatCreatedIt(t *testing.T) {
+	r := newContainers(t)
+	rd, w := readyPipe(t)
+	created := make(chan error, 1)
+	var s *Sandbox
+	go func() {
+		runtime.LockOSThread() // never unlocked: this thread ends with the goroutine
+		var err error
+		s, err = r.Create(payloadSpec(t, "thread-1", "wait", w))
+		created <- err
+	}()
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Destroy() })
+	time.Sleep(200 * time.Millisecond) // the creating thread is gone by now
+	if err := s.Start(); err != nil {
+		t.Fatalf("start after the creating thread ended: %v", err)
+	}
+	w.Close()
+	readObserved(t, rd, 10*time.Second)
+	select {
+	case <-s.Done():
+		t.Fatalf("the container died: %v", s.Err())
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// Containers created at once, while goroutines that end locked to their
+// threads keep ending threads (as libcontainer's mount goroutines do), all
+// start: the thread that forks a container's first process must not end
+// while that process starts.
+func TestContainersStartWhileThreadsEnd(t *testing.T) {
+	r := newContainers(t)
+	stop := make(chan struct{})
+	churned := make(chan struct{})
+	go func() {
+		defer close(churned)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ended := make(chan struct{})
+			go func() {
+				runtime.LockOSThread() // never unlocked: ends its thread
+				close(ended)
+			}()
+			<-ended
+			time.Sleep(50 * time.Microsecond)
+		}
+	}()
+	defer func() { close(stop); <-churned }()
+	const n = 8
+	for round := range 4 {
+		errs := make(chan error, n)
+		boxes := make(chan *Sandbox, n)
+		for i := range n {
+			go func() {
+				_, w := readyPipe(t)
+				s, err := r.Create(payloadSpec(t, fmt.Sprintf("churn-%d-%d", round, i), "wait", w))
+				if err == nil {
+					boxes <- s
+				}
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+		close(boxes)
+		for s := range boxes {
+			if err := s.Destroy(); err != nil {
+				t.Errorf("destroy: %v", err)
+			}
+		}
 	}
 }
