@@ -52,22 +52,8 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		JetStreamMaxMemory: cfg.MaxMemory,
 		JetStreamMaxStore:  cfg.MaxStore,
 	}
-	if cfg.Memory {
-		dir, err := os.MkdirTemp("", "wavelink-nats-")
-		if err != nil {
-			return nil, fmt.Errorf("streams: temporary folder for the embedded server: %w", err)
-		}
-		opts.StoreDir = dir
-	} else {
-		if cfg.DataDir == "" {
-			return nil, errors.New("streams: the embedded server needs a data folder (or memory storage)")
-		}
-		dir := filepath.Join(cfg.DataDir, "jetstream")
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("streams: data folder %q: %w", cfg.DataDir, err)
-		}
-		opts.StoreDir = dir
-	}
+	// The listen address first: a temporary folder made for memory storage
+	// must not be left behind when it is refused.
 	if cfg.Listen == "" {
 		opts.DontListen = true
 	} else {
@@ -92,6 +78,22 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 			}
 			_ = l.Close()
 		}
+	}
+	if cfg.Memory {
+		dir, err := os.MkdirTemp("", "wavelink-nats-")
+		if err != nil {
+			return nil, fmt.Errorf("streams: temporary folder for the embedded server: %w", err)
+		}
+		opts.StoreDir = dir
+	} else {
+		if cfg.DataDir == "" {
+			return nil, errors.New("streams: the embedded server needs a data folder (or memory storage)")
+		}
+		dir := filepath.Join(cfg.DataDir, "jetstream")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("streams: data folder %q: %w", cfg.DataDir, err)
+		}
+		opts.StoreDir = dir
 	}
 	tempDir := ""
 	if cfg.Memory {

@@ -3,6 +3,8 @@ package streams_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -219,8 +221,13 @@ func TestStartServerRejectsBadConfig(t *testing.T) {
 	if _, err := streams.StartServer(streams.ServerConfig{}); err == nil {
 		t.Fatal("a server with neither data folder nor memory storage started")
 	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where memory storage would make its folder
 	if _, err := streams.StartServer(streams.ServerConfig{Memory: true, Listen: "nonsense"}); err == nil {
 		t.Fatal("a bad listen address was accepted")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("a refused server left %s behind", filepath.Join(tmp, left[0].Name()))
 	}
 }
 
