@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -133,11 +132,18 @@ func (r *Containers) config(spec Spec) *configs.Config {
 			{Type: configs.NEWNS}, {Type: configs.NEWPID}, {Type: configs.NEWIPC}, {Type: configs.NEWUTS},
 		},
 		// Empty sets: every capability dropped.
-		Capabilities:      &configs.Capabilities{},
-		NoNewPrivileges:   true,
-		ParentDeathSignal: int(unix.SIGKILL),
-		Mounts:            mounts,
-		Devices:           specconv.AllowedDevices,
+		Capabilities:    &configs.Capabilities{},
+		NoNewPrivileges: true,
+		// No parent-death signal. Linux sends it when the thread that forked
+		// the first process ends, not the process, and Go ends a thread when
+		// a goroutine locked to it returns, as libcontainer's own goroutines
+		// do: a container starting while its creating goroutine had moved
+		// off a thread that then ended was killed ("can't copy bootstrap data
+		// to pipe: write init-p: broken pipe"). It bought nothing: a started
+		// container outlives a killed Wavelet either way, and the next
+		// Wavelet removes what it left (Clean).
+		Mounts:  mounts,
+		Devices: specconv.AllowedDevices,
 		Cgroups: &cgroups.Cgroup{
 			Path:      r.cgroupPath(spec.ID),
 			Resources: res,
@@ -194,28 +200,13 @@ func (r *Containers) Create(spec Spec) (*Sandbox, error) {
 	if spec.Stderr != nil {
 		p.Stderr = spec.Stderr
 	}
-	if err := startLocked(c, p); err != nil {
+	if err := c.Start(p); err != nil {
 		_ = c.Destroy()
 		return nil, fmt.Errorf("%w %s: %w", ErrCreate, spec.ID, err)
 	}
 	s := newSandbox(spec.ID, &containerBackend{c: c, p: p})
 	s.watch() // the first process is already ours to reap
 	return s, nil
-}
-
-// startLocked starts the container's first process with the calling
-// goroutine locked to its thread. The process is forked with a
-// parent-death signal (SIGKILL), which Linux sends when the forking thread
-// ends, not the process; Go ends a thread when a goroutine locked to it
-// returns, as libcontainer's own goroutines do. Unlocked, this goroutine
-// could block mid-start, another goroutine take its thread and end it, and
-// the process be killed while it starts ("can't copy bootstrap data to
-// pipe: write init-p: broken pipe" and the like). Once started, the
-// container's init no longer depends on that thread.
-func startLocked(c *libcontainer.Container, p *libcontainer.Process) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	return c.Start(p)
 }
 
 // makeMountPoints makes, once per root filesystem, the files and folders
