@@ -163,3 +163,13 @@ func cli(t *testing.T, p *loadgen.Platform, args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }
+
+// runQuiet runs the wavelink command line with args, its output discarded,
+// and returns its error.
+func runQuiet(args ...string) error {
+	root := newRootCmd()
+	root.SetOut(io.Discard)
+	root.SetErr(io.Discard)
+	root.SetArgs(args)
+	return root.Execute()
+}

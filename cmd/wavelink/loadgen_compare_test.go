@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,11 +8,7 @@ import (
 
 func TestLoadgenCompareRejectsAnUnknownClusterManager(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
-	root := newRootCmd()
-	root.SetOut(&bytes.Buffer{})
-	root.SetErr(&bytes.Buffer{})
-	root.SetArgs([]string{"loadgen", "compare", "--cluster-manager", "kubernetes", "--out", out})
-	err := root.Execute()
+	err := runQuiet("loadgen", "compare", "--cluster-manager", "kubernetes", "--out", out)
 	if err == nil || !strings.Contains(err.Error(), `--cluster-manager: want docker or local, got "kubernetes"`) {
 		t.Fatalf("error %v, want one naming --cluster-manager", err)
 	}

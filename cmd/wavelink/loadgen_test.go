@@ -98,11 +98,7 @@ func TestLoadgenStepRejectsBadFlags(t *testing.T) {
 		{[]string{"-H", "no-colon"}, "NAME:VALUE", nil},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			root := newRootCmd()
-			root.SetOut(&bytes.Buffer{})
-			root.SetErr(&bytes.Buffer{})
-			root.SetArgs(append([]string{"loadgen", "step", "--csv", "", "--summary", ""}, tc.args...))
-			err := root.Execute()
+			err := runQuiet(append([]string{"loadgen", "step", "--csv", "", "--summary", ""}, tc.args...)...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.is != nil && !errors.Is(err, tc.is)) {
 				t.Fatalf("error %v, want one saying %q", err, tc.want)
 			}

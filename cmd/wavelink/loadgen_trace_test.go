@@ -142,13 +142,9 @@ func TestLoadgenTraceRejectsBadInput(t *testing.T) {
 		{[]string{"--platform", "--url", "http://127.0.0.1:1"}, "not both", nil},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			root := newRootCmd()
-			root.SetOut(&bytes.Buffer{})
-			root.SetErr(&bytes.Buffer{})
 			// The URL and NATS address lead nowhere: nothing may be sent.
-			root.SetArgs(append([]string{"loadgen", "trace", "--url", "http://127.0.0.1:1", "--nats", "nats://127.0.0.1:1",
-				"--out", filepath.Join(dir, "out")}, tc.args...))
-			err := root.Execute()
+			err := runQuiet(append([]string{"loadgen", "trace", "--url", "http://127.0.0.1:1", "--nats", "nats://127.0.0.1:1",
+				"--out", filepath.Join(dir, "out")}, tc.args...)...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.is != nil && !errors.Is(err, tc.is)) {
 				t.Fatalf("error %v, want one saying %q", err, tc.want)
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,13 +10,7 @@ import (
 func TestReadyProbeFile(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "ready")
-	probe := func() error {
-		root := newRootCmd()
-		root.SetOut(&bytes.Buffer{})
-		root.SetErr(&bytes.Buffer{})
-		root.SetArgs([]string{"ready-probe", "--file", file})
-		return root.Execute()
-	}
+	probe := func() error { return runQuiet("ready-probe", "--file", file) }
 	if err := probe(); err == nil || !strings.Contains(err.Error(), "not ready") {
 		t.Fatalf("with no file: %v, want not ready", err)
 	}
