@@ -99,6 +99,11 @@ func ResultSubject(id string) string { return resultPrefix + ResultToken(id) }
 // DLQSubject is where dead letters of fn are stored.
 func DLQSubject(fn string) string { return dlqPrefix + fn }
 
+// AnchorSubject is where the Anchor keeps its message in WL_INVOKE. Its last
+// token is not a function name (a DNS label has no '_'), so no function's
+// consumer takes it and readers of wl.arrival.<fn> skip its arrival notices.
+const AnchorSubject = invokePrefix + "_anchor"
+
 // InstanceSubject carries the start and stop records of fn's instances
 // (core NATS: for whoever listens, such as cost accounting).
 func InstanceSubject(fn string) string { return instancePrefix + fn }

@@ -63,6 +63,14 @@ func newScalerCmd(g *globals) *cobra.Command {
 			dl := streams.NewDeadLetterer(nc, js)
 			dl.OnError = func(err error) { log.Error().Err(err).Str("component", "deadletter").Msg("dead-lettering failed") }
 			go func() { _ = dl.Run(ctx) }()
+			anchor := streams.NewAnchor(js)
+			anchor.OnError = func(err error) { log.Warn().Err(err).Str("component", "anchor").Msg("anchoring WL_INVOKE failed") }
+			anchorCtx, stopAnchor := context.WithCancel(ctx)
+			anchorDone := make(chan struct{})
+			go func() { _ = anchor.Run(anchorCtx); close(anchorDone) }()
+			// The anchor is removed when it stops; wait for that before the
+			// connection closes.
+			defer func() { stopAnchor(); <-anchorDone }()
 			metrics := prometheus.NewRegistry()
 			if debugAddr != "" {
 				if err := serveDebug(ctx, debugAddr, metrics, log); err != nil {

@@ -216,12 +216,17 @@ func runUp(ctx context.Context, o upOptions, log zerolog.Logger) error {
 	go func() { scalerDone <- sc.Run(background) }()
 	dlDone := make(chan error, 1)
 	go func() { dlDone <- dl.Run(background) }()
+	anchor := streams.NewAnchor(js)
+	anchor.OnError = func(err error) { log.Warn().Err(err).Str("component", "anchor").Msg("anchoring WL_INVOKE failed") }
+	anchorDone := make(chan error, 1)
+	go func() { anchorDone <- anchor.Run(background) }()
 	defer func() {
 		stopBackground()
 		if err := <-scalerDone; err != nil {
 			log.Error().Err(err).Str("component", "scaler").Msg("scaler stopped")
 		}
 		<-dlDone
+		<-anchorDone
 	}()
 
 	waveletNote := "off (--no-wavelet)"
