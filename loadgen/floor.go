@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wavelink/wavelink/streams"
 )
 
 // FloorConfig sizes the bare JetStream invocation floor.
@@ -25,6 +27,9 @@ type FloorConfig struct {
 	Serial int
 	// PayloadBytes is the invocation body size.
 	PayloadBytes int
+	// Anchored keeps a streams.Anchor on the floor's stream, as WaveLink
+	// keeps one on WL_INVOKE, so that acks do not remake its block file.
+	Anchored bool
 }
 
 // Figures are what one measurement reports.
@@ -43,7 +48,8 @@ func (f Figures) String() string {
 // embedded server with file storage, a work-queue stream, one worker that
 // pulls with Consume, acks and replies over core NATS, and a client that
 // publishes each invocation with a reply subject in a header. This is the
-// least any invocation path on top of JetStream can cost.
+// least any invocation path on top of JetStream can cost. With cfg.Anchored
+// the stream also holds an anchor (see streams.Anchor).
 func MeasureFloor(ctx context.Context, cfg FloorConfig) (Figures, error) {
 	dir, err := os.MkdirTemp("", "wavelink-floor-")
 	if err != nil {
@@ -82,9 +88,19 @@ func MeasureFloor(ctx context.Context, cfg FloorConfig) (Figures, error) {
 	if err != nil {
 		return Figures{}, err
 	}
-	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "w", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 10000})
+	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "w", FilterSubject: "floor.f", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 10000})
 	if err != nil {
 		return Figures{}, err
+	}
+	name := "jetstream floor"
+	if cfg.Anchored {
+		name = "jetstream floor, anchored"
+		a := streams.NewAnchor(wjs)
+		a.Stream, a.Subject = "FLOOR", "floor._anchor"
+		actx, stopAnchor := context.WithCancel(ctx)
+		anchorDone := make(chan error, 1)
+		go func() { anchorDone <- a.Run(actx) }()
+		defer func() { stopAnchor(); <-anchorDone }()
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		reply := m.Headers().Get("Reply")
@@ -131,7 +147,7 @@ func MeasureFloor(ctx context.Context, cfg FloorConfig) (Figures, error) {
 		}
 	}
 	shared := func() (func(context.Context) error, func()) { return invoke, func() {} }
-	return drive(ctx, "jetstream floor", cfg.InFlight, cfg.Duration, cfg.Serial, shared)
+	return drive(ctx, name, cfg.InFlight, cfg.Duration, cfg.Serial, shared)
 }
 
 // newCaller makes the call one worker repeats, and what releases it.

@@ -10,16 +10,22 @@ import (
 
 // BenchmarkWarmEcho measures warm sync invocations of echo through a real
 // `wavelink up` (HTTP in, JetStream, a regular instance process, HTTP out)
-// beside the bare JetStream invocation floor measured in the same run, and
-// reports both and their ratios, with a loopback TCP round trip between two
-// processes for scale (the gateway path crosses processes; the floor does
-// not). Run it with -benchtime=1x: each iteration
-// is a whole measurement.
+// beside the bare JetStream invocation floor measured in the same run (as
+// defined, and anchored as WL_INVOKE is), and reports them and the ratios,
+// with a loopback TCP round trip between two processes for scale (the
+// gateway path crosses processes; the floor does not). Run it with
+// -benchtime=1x: each iteration is a whole measurement.
 func BenchmarkWarmEcho(b *testing.B) {
 	p := startPlatform(b, "")
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
-		fl, err := loadgen.MeasureFloor(ctx, loadgen.FloorConfig{InFlight: 64, Duration: 5 * time.Second, Serial: 2000, PayloadBytes: 1024})
+		floor := loadgen.FloorConfig{InFlight: 64, Duration: 5 * time.Second, Serial: 2000, PayloadBytes: 1024}
+		fl, err := loadgen.MeasureFloor(ctx, floor)
+		if err != nil {
+			b.Fatal(err)
+		}
+		floor.Anchored = true
+		afl, err := loadgen.MeasureFloor(ctx, floor)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -32,6 +38,7 @@ func BenchmarkWarmEcho(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Log(fl)
+		b.Log(afl)
 		b.Log(w)
 		b.Logf("process round trip (TCP): %s", rt)
 		b.ReportMetric(fl.Throughput, "floor-inv/s")
@@ -40,6 +47,9 @@ func BenchmarkWarmEcho(b *testing.B) {
 		b.ReportMetric(float64(fl.Latency.P50.Microseconds()), "floor-p50-µs")
 		b.ReportMetric(float64(w.Latency.P50.Microseconds()), "gateway-p50-µs")
 		b.ReportMetric(float64(w.Latency.P50)/float64(fl.Latency.P50), "p50-ratio")
+		b.ReportMetric(float64(afl.Latency.P50.Microseconds()), "anchored-floor-p50-µs")
+		b.ReportMetric(w.Throughput/afl.Throughput, "anchored-throughput-ratio")
+		b.ReportMetric(float64(w.Latency.P50)/float64(afl.Latency.P50), "anchored-p50-ratio")
 		b.ReportMetric(float64(rt.P50.Microseconds()), "process-rtt-p50-µs")
 	}
 }
