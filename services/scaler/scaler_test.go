@@ -189,6 +189,7 @@ func TestBacklogScalesUpAtTick(t *testing.T) {
 	h.invoke("busy", 30)
 	h.mgr.awaitScale(t, "busy") // the poke
 	h.awaitCounts(s, "busy", 30, 0)
+	h.awaitQueued("busy", 30)
 	if err := h.tick(s, tick); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +216,7 @@ func TestScaleToZeroAfterTheGrace(t *testing.T) {
 	h.invoke("short", 3)
 	h.mgr.awaitScale(t, "short")
 	h.awaitCounts(s, "short", 3, 0)
+	h.awaitQueued("short", 3)
 	if err := h.tick(s, tick); err != nil {
 		t.Fatal(err)
 	}
@@ -262,6 +264,7 @@ func TestBoundsFromTheSpec(t *testing.T) {
 	}
 	h.invoke("bounded", 50)
 	h.awaitCounts(s, "bounded", 50, 0)
+	h.awaitQueued("bounded", 50)
 	for range 5 {
 		if err := h.tick(s, tick); err != nil {
 			t.Fatal(err)
