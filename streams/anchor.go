@@ -28,7 +28,8 @@ import (
 //
 // The last block fills and a new one begins (every 8 MiB of invocations with
 // WaveLink's default byte limit), so Run writes a new anchor every Interval
-// and removes the older ones. A stream on memory storage has no blocks; Run
+// and removes the older ones; until the next one, acks that empty the new
+// block remake it as before. Run is called once per Anchor. A stream on memory storage has no blocks; Run
 // then returns at once. Several Anchors on one stream (several control
 // planes) are harmless: each removes every anchor but the newest.
 type Anchor struct {
