@@ -64,8 +64,8 @@ func TestUpWithTheDockerClusterManager(t *testing.T) {
 			_ = cli.ContainerRemove(t.Context(), c.ID, container.RemoveOptions{Force: true})
 		}
 	}
-	for _, img := range images { // the image made from this test's binary
-		if _, err := cli.ImageRemove(t.Context(), img, image.RemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
+	for _, img := range images { // the image made from this test's binary, with the layers it was built from
+		if _, err := cli.ImageRemove(t.Context(), img, image.RemoveOptions{PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			t.Logf("removing image %s: %v", img, err)
 		}
 	}
