@@ -7,8 +7,9 @@
 // A backend owns the lifecycle of regular instances: it creates them to the
 // desired count, restarts those that crash, and drains those it removes. It
 // decides nothing about how many there should be. The backends share the
-// restart back-off (Backoff) and the reconciler's time source (Clock) kept
-// in this package. It must never import services/scaler, services/gateway
+// pure plan of what to start, drain and stop for a function
+// (PlanFunction), the restart back-off (Backoff) and the reconciler's time
+// source (Clock) kept in this package. It must never import services/scaler, services/gateway
 // or wavelet/.
 package clustermgr
 

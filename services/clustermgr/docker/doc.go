@@ -16,11 +16,11 @@
 // then does the manager replace the container, after its own back-off.
 //
 // One reconciler goroutine owns the desired counts and the instance table,
-// as in the local backend. Scale records a wish and wakes it; a pure plan
-// (plan.go) says what to start, drain and remove; engine calls run in their
-// own goroutines and report back; at most Config.ParallelStarts containers
-// are being made at once, and the start slots go round robin over the
-// functions waiting for one. What happens to containers comes from the
+// as in the local backend. Scale records a wish and wakes it; the pure plan
+// shared with it (clustermgr.PlanFunction) says what to start, drain and
+// remove; engine calls run in their own goroutines and report back; at most
+// Config.ParallelStarts containers are being made at once, and the start
+// slots go round robin over the functions waiting for one. What happens to containers comes from the
 // engine's event stream (start, die, health_status, destroy), filtered by
 // this manager's label; nothing is polled. An instance is ready when it
 // says so: by default it runs with --ready-fd 1 and writes "ready" on its

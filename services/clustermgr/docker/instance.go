@@ -73,10 +73,6 @@ func (in *instance) setContainer(id string) {
 	}
 }
 
-func (in *instance) view() instanceView {
-	return instanceView{ID: in.id, State: in.state, Started: in.started, Deadline: in.deadline}
-}
-
 // InstanceInfo describes one instance container.
 type InstanceInfo struct {
 	Function  string

@@ -1,111 +1,33 @@
 package docker
 
-import (
-	"cmp"
-	"slices"
-	"time"
+import "github.com/wavelink/wavelink/services/clustermgr"
 
-	"github.com/wavelink/wavelink/services/clustermgr"
-)
+// The reconciler plans with clustermgr.PlanFunction; this file maps the
+// manager's states to it.
 
-// keepDesired is the desired count of a function the manager found
-// containers of but has had no Scale for since it started: what runs is
-// kept, nothing is started or drained.
-const keepDesired = -1
-
-// instanceView is what the plan needs to know of one instance.
-type instanceView struct {
-	ID      string
-	State   State
-	Started time.Time
-	// Deadline is when a Starting instance must be ready; zero means none
-	// (an adopted container, or one unhealthy after it was ready).
-	Deadline time.Time
+// phase is the planning phase of an instance in state s.
+func (s State) phase() clustermgr.Phase {
+	switch s {
+	case StateCreating:
+		return clustermgr.PhaseCreating
+	case StateStarting:
+		return clustermgr.PhaseStarting
+	case StateReady:
+		return clustermgr.PhaseReady
+	case StateDraining:
+		return clustermgr.PhaseDraining
+	default: // StateRemoving
+		return clustermgr.PhaseGone
+	}
 }
 
-// removal asks for an instance's container to be removed at once.
-type removal struct {
-	ID     string
-	Reason error
-}
-
-// actions is what the reconciler should do for one function.
-type actions struct {
-	// Start is how many new containers to start.
-	Start int
-	// Drain lists instances to stop with their grace, in order.
-	Drain []string
-	// Remove lists instances whose containers are removed at once.
-	Remove []removal
-	// Next is when the plan should run again if nothing else happens; zero
-	// means no deadline is pending.
-	Next time.Time
-}
-
-func (a actions) empty() bool { return a.Start == 0 && len(a.Drain) == 0 && len(a.Remove) == 0 }
-
-// planFunction decides what to do for one function at now, given how many
-// instances are desired (keepDesired: keep what runs), its instances and
-// its replacement back-off. It is pure.
-//
-// Starting instances past their deadline are removed (ErrStartTimeout) and
-// do not count toward desired. Surplus active instances are drained,
-// not-ready ones first, then the newest. Missing ones are started when the
-// back-off allows, and not in a plan that removes for a start timeout
-// (that failure steps the back-off first).
-func planFunction(now time.Time, desired int, insts []instanceView, bo clustermgr.BackoffState) actions {
-	var a actions
-	soonest := func(t time.Time) {
-		if !t.IsZero() && (a.Next.IsZero() || t.Before(a.Next)) {
-			a.Next = t
-		}
+// view is what the plan knows of the instance. Only a starting instance has
+// a deadline: the engine itself kills a draining container at the end of its
+// grace, so the plan stops an instance at once only for its start deadline.
+func (in *instance) view() clustermgr.PlanInstance {
+	v := clustermgr.PlanInstance{ID: in.id, Phase: in.state.phase(), Started: in.started}
+	if in.state == StateStarting {
+		v.Deadline = in.deadline
 	}
-	var active []instanceView
-	timedOut := false
-	for _, in := range insts {
-		switch {
-		case in.State == StateStarting && !in.Deadline.IsZero() && !now.Before(in.Deadline):
-			a.Remove = append(a.Remove, removal{ID: in.ID, Reason: ErrStartTimeout})
-			timedOut = true
-		case in.State.active():
-			active = append(active, in)
-		}
-	}
-	switch {
-	case desired < 0:
-		// keep
-	case len(active) > desired:
-		slices.SortFunc(active, drainOrder)
-		for _, in := range active[:len(active)-desired] {
-			a.Drain = append(a.Drain, in.ID)
-		}
-		active = active[len(active)-desired:]
-	case len(active) < desired && timedOut:
-		// The runner steps the back-off for the timeout; replacements wait
-		// for the next plan, which sees it.
-	case len(active) < desired:
-		if bo.Allows(now) {
-			a.Start = desired - len(active)
-		} else {
-			soonest(bo.NotBefore)
-		}
-	}
-	for _, in := range active {
-		if in.State == StateStarting {
-			soonest(in.Deadline)
-		}
-	}
-	return a
-}
-
-// drainOrder sorts the instances to drain first to the front: not ready
-// before ready (those still being created first), then newest first.
-func drainOrder(x, y instanceView) int {
-	if c := cmp.Compare(x.State, y.State); c != 0 {
-		return c
-	}
-	if c := y.Started.Compare(x.Started); c != 0 {
-		return c
-	}
-	return cmp.Compare(y.ID, x.ID)
+	return v
 }

@@ -95,15 +95,15 @@ func (m *Manager) reconcile(now time.Time, closing bool) time.Time {
 		case closing:
 			desired = 0
 		case !wished:
-			desired = keepDesired
+			desired = clustermgr.KeepDesired
 		}
-		views := make([]instanceView, 0, len(byFn[fn]))
+		views := make([]clustermgr.PlanInstance, 0, len(byFn[fn]))
 		for _, in := range byFn[fn] {
 			views = append(views, in.view())
 		}
-		a := planFunction(now, desired, views, m.backoff[fn])
-		for _, r := range a.Remove {
-			m.remove(now, m.insts[r.ID], r.Reason)
+		a := clustermgr.PlanFunction(now, desired, views, m.backoff[fn])
+		for _, s := range a.Stop { // only for a start deadline: see view
+			m.remove(now, m.insts[s.ID], ErrStartTimeout)
 		}
 		for _, id := range a.Drain {
 			m.drain(now, m.insts[id])
@@ -113,7 +113,7 @@ func (m *Manager) reconcile(now time.Time, closing bool) time.Time {
 				break
 			}
 		}
-		acted = acted || !a.empty()
+		acted = acted || !a.Empty()
 		soonest(a.Next)
 		if desired == 0 && len(byFn[fn]) == 0 && a.Start == 0 {
 			m.forgetFunction(now, fn)

@@ -5,7 +5,6 @@ package local
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -113,19 +112,3 @@ func p50(ds []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// BenchmarkPlanFunction measures one plan over a function with n instances.
-func BenchmarkPlanFunction(b *testing.B) {
-	now := time.Time{}.Add(time.Hour)
-	for _, n := range []int{10, 100, 1000} {
-		insts := make([]instanceView, n)
-		for i := range insts {
-			insts[i] = instanceView{ID: fmt.Sprint("fn-", i), State: State(i % 3), Started: now.Add(-time.Duration(i) * time.Second), Deadline: now.Add(time.Minute)}
-		}
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			for b.Loop() {
-				_ = planFunction(now, n/2, insts, clustermgr.BackoffState{})
-			}
-		})
-	}
-}

@@ -4,8 +4,8 @@
 //
 // One reconciler goroutine per Manager owns the desired counts and the
 // instance table. Scale records a wish and wakes it; process exits and ready
-// notices wake it too. On every pass it asks a pure plan (plan.go) what to do
-// for each function, given the time, the desired count, the instances and the
+// notices wake it too. On every pass it asks the pure plan the backends share
+// (clustermgr.PlanFunction) what to do for each function, given the time, the desired count, the instances and the
 // function's restart back-off, and then does it: start missing instances,
 // drain surplus ones (not-ready first, then newest), and kill those that did
 // not get ready in time or did not stop within their grace.

@@ -37,8 +37,8 @@ type note struct {
 	exit error
 }
 
-func (in *instance) view() instanceView {
-	return instanceView{ID: in.id, State: in.state, Started: in.started, Deadline: in.deadline}
+func (in *instance) view() clustermgr.PlanInstance {
+	return clustermgr.PlanInstance{ID: in.id, Phase: in.state.phase(), Started: in.started, Deadline: in.deadline}
 }
 
 func (in *instance) info() InstanceInfo {

@@ -84,13 +84,13 @@ func (m *Manager) reconcile(now time.Time, closing bool) time.Time {
 		if closing {
 			desired = 0
 		}
-		views := make([]instanceView, 0, len(byFn[fn]))
+		views := make([]clustermgr.PlanInstance, 0, len(byFn[fn]))
 		for _, in := range byFn[fn] {
 			views = append(views, in.view())
 		}
-		a := planFunction(now, desired, views, m.backoff[fn])
-		for _, k := range a.Kill {
-			m.kill(now, m.insts[k.ID], k.Reason)
+		a := clustermgr.PlanFunction(now, desired, views, m.backoff[fn])
+		for _, s := range a.Stop {
+			m.kill(now, m.insts[s.ID], killReason(s.Why))
 		}
 		for _, id := range a.Drain {
 			m.drain(now, m.insts[id], w.spec)
@@ -100,7 +100,7 @@ func (m *Manager) reconcile(now time.Time, closing bool) time.Time {
 				break
 			}
 		}
-		acted = acted || !a.empty()
+		acted = acted || !a.Empty()
 		if !a.Next.IsZero() && (next.IsZero() || a.Next.Before(next)) {
 			next = a.Next
 		}

@@ -30,7 +30,3 @@ func (s State) String() string {
 	}
 	return "unknown"
 }
-
-// active reports whether an instance in this state counts toward the
-// desired number.
-func (s State) active() bool { return s == StateStarting || s == StateReady }
