@@ -22,16 +22,17 @@ import (
 // message waits in an older block (for a function at zero scale, or in its
 // retry back-off), each new block begins with a tombstone of an earlier
 // message and is kept, empty, rather than deleted: in a measurement, 3,000
-// one-at-a-time invocations left about 2,000 block files and each took two
+// one-at-a-time invocations left about 2,000 block files and each took up
 // to five times as long. With the anchor's message in the last block, an ack
 // costs a tombstone record instead.
 //
 // The last block fills and a new one begins (every 8 MiB of invocations with
 // WaveLink's default byte limit), so Run writes a new anchor every Interval
 // and removes the older ones; until the next one, acks that empty the new
-// block remake it as before. Run is called once per Anchor. A stream on memory storage has no blocks; Run
-// then returns at once. Several Anchors on one stream (several control
-// planes) are harmless: each removes every anchor but the newest.
+// block remake it as before. A stream on memory storage has no blocks; Run
+// then returns at once. Run is called once per Anchor. Several Anchors on
+// one stream (several control planes) are harmless: each removes every
+// anchor but the newest.
 type Anchor struct {
 	js jetstream.JetStream
 	// Stream and Subject say where the anchor is kept. Subject must be one of
