@@ -79,12 +79,13 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 			_ = l.Close()
 		}
 	}
+	tempDir := "" // made here for memory storage, removed on failure and at shutdown
 	if cfg.Memory {
 		dir, err := os.MkdirTemp("", "wavelink-nats-")
 		if err != nil {
 			return nil, fmt.Errorf("streams: temporary folder for the embedded server: %w", err)
 		}
-		opts.StoreDir = dir
+		opts.StoreDir, tempDir = dir, dir
 	} else {
 		if cfg.DataDir == "" {
 			return nil, errors.New("streams: the embedded server needs a data folder (or memory storage)")
@@ -94,10 +95,6 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 			return nil, fmt.Errorf("streams: data folder %q: %w", cfg.DataDir, err)
 		}
 		opts.StoreDir = dir
-	}
-	tempDir := ""
-	if cfg.Memory {
-		tempDir = opts.StoreDir
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
